@@ -1,0 +1,37 @@
+# Two commands from a fresh clone (Python >= 3.11 and make are all you need):
+#   make site   create .venv, install the pinned lock, build site/ from the shipped data
+#   make test   install what the tests need and run every test
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: site check test bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed / 需要 Python 3.11 或更高版本"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-test.lock
+	@touch $@
+
+site: $(VENV)/.installed
+	$(BIN)/python build.py build
+
+check: $(VENV)/.installed
+	$(BIN)/python build.py check
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf build site .site.new-* .site.old-* .pytest_cache

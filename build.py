@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Command line of the hub: `check` the datasets, `build` the site.
+
+    python build.py check [--format text|json]
+    python build.py build
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tourhub import pipeline
+from tourhub.problems import format_json, format_text, has_errors
+
+ROOT = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description="巴蜀文旅开放数据 · Bashu Travel Open Data Hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="validate the datasets / 校验数据")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        problems = pipeline.check(ROOT).problems
+        output = format_json(problems) if args.format == "json" else format_text(problems)
+        if output:
+            print(output)
+        if args.format == "text":
+            print(_summary(problems), file=sys.stderr)
+        return 1 if has_errors(problems) else 0
+
+    result = pipeline.build(ROOT)
+    if result.problems:
+        print(format_text(result.problems))
+    if not result.ok:
+        print(result.error or _summary(result.problems), file=sys.stderr)
+        print("构建失败，site/ 保持不变 / Build failed; site/ is unchanged.", file=sys.stderr)
+        return 1
+    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
+    print(f"site/ 已更新 / site/ updated ({stages})", file=sys.stderr)
+    return 0
+
+
+def _summary(problems) -> str:
+    if not problems:
+        return "没有发现问题 / No problems found."
+    return f"发现 {len(problems)} 个问题 / {len(problems)} problem(s) found."
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Shared fixtures: a small valid project tree in a temp folder, built from the real descriptor,
+schemas and site sources plus the files in tests/fixtures/good/."""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def make_project(target: Path) -> Path:
+    """A project folder with the real config and schemas and the small good datasets."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("mkdocs.yml",):
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "site_src", target / "site_src")
+    datasets = target / "datasets"
+    datasets.mkdir()
+    shutil.copy(ROOT / "datasets" / "datapackage.yaml", datasets)
+    shutil.copy(ROOT / "datasets" / "warning_schemes.yaml", datasets)
+    shutil.copytree(ROOT / "datasets" / "schemas", datasets / "schemas")
+    shutil.copytree(FIXTURES / "good", datasets, dirs_exist_ok=True)
+    (datasets / "README.md").unlink()
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)

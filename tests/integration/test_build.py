@@ -1,0 +1,112 @@
+"""The build: every page real and reachable, nothing fetched from third parties, and a failed
+build leaves the previous site/ exactly as it was."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import NOW
+from tourhub import pipeline
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def built(project: Path) -> Path:
+    result = pipeline.build(project, NOW)
+    assert result.ok, (result.problems, result.error)
+    return project / "site"
+
+
+def test_build_writes_home_route_area_and_catalog_pages_in_both_languages(project: Path):
+    site = built(project)
+    for lang in ("", "en/"):
+        for page in ("index.html", "routes/index.html", "routes/red-route/index.html",
+                     "areas/index.html", "areas/huayingshan/index.html", "notices/index.html",
+                     "standards/index.html", "data/index.html", "data/scenic_areas/index.html",
+                     "data/visitor_observations/index.html"):
+            assert (site / lang / page).is_file(), lang + page
+    route = (site / "routes/red-route/index.html").read_text(encoding="utf-8")
+    assert "华蓥山红色之旅" in route and 'href="../../areas/huayingshan/"' in route
+    english = (site / "en/routes/red-route/index.html").read_text(encoding="utf-8")
+    assert "Huaying Mountain red-tourism trip" in english and 'href="../../../routes/red-route/"' in english
+
+
+def test_illustrative_capacity_is_labelled_on_the_page(project: Path):
+    site = built(project)
+    area = (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert "20000 人 (示例值，非官方公布数据)" in area
+    assert "illustrative, not an officially published figure" in (site / "en/areas/huayingshan/index.html").read_text(encoding="utf-8")
+
+
+def notice_state(project: Path, now, notice_id: str) -> str:
+    assert pipeline.build(project, now).ok
+    html = (project / "site/notices/index.html").read_text(encoding="utf-8")
+    return re.search(rf'id="{notice_id}".*?<strong>(.*?)</strong>', html, re.S).group(1)
+
+
+def test_notice_states_follow_the_build_time(project: Path):
+    assert notice_state(project, NOW, "fog-alert") == "生效中"
+    assert notice_state(project, NOW + timedelta(days=2), "fog-alert") == "已取消"
+
+
+def test_nav_lists_section_pages_only(project: Path):
+    site = built(project)
+    home = (site / "index.html").read_text(encoding="utf-8")
+    nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
+    assert "routes/red-route/" not in nav and "areas/huayingshan/" not in nav
+
+
+def test_no_page_loads_anything_from_another_host(project: Path):
+    site = built(project)
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        loaded = re.findall(r'<(?:script|img|iframe)[^>]+src="([^"]+)"|<link[^>]+href="([^"]+)"', html)
+        for src, href in loaded:
+            assert not re.match(r"(https?:)?//", src or href), (page, src or href)
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+def test_text_from_data_cannot_inject_markup(project: Path):
+    spots = project / "datasets/spots/test-areas.yaml"
+    text = spots.read_text(encoding="utf-8").replace(
+        "description_zh: 华蓥山横跨川渝两地，是红色旅游胜地。",
+        "description_zh: '华蓥山 a < b & [link](https://evil.example) *bold*'")
+    spots.write_text(text, encoding="utf-8")
+    page = (built(project) / "areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert "a &lt; b &amp; [link](https://evil.example) *bold*" in page
+    assert 'href="https://evil.example"' not in page
+
+
+def test_a_failed_check_leaves_the_previous_site_untouched(project: Path):
+    site = built(project)
+    before = tree_digest(site)
+    (project / "datasets/spots/broken.yaml").write_text("- id: [unclosed\n", encoding="utf-8")
+    result = pipeline.build(project, NOW)
+    assert not result.ok and result.problems[0].code == "yaml-syntax"
+    assert tree_digest(site) == before
+    assert not list(project.glob(".site.*"))
+
+
+def test_a_failed_mkdocs_build_leaves_the_previous_site_untouched(project: Path):
+    site = built(project)
+    before = tree_digest(site)
+    about = project / "site_src/pages/about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n[broken](no-such-page.md)\n", encoding="utf-8")
+    result = pipeline.build(project, NOW)
+    assert not result.ok and "no-such-page.md" in result.error
+    assert tree_digest(site) == before
+    assert not list(project.glob(".site.*"))
+
+
+def test_a_second_build_replaces_the_site_with_the_new_data(project: Path):
+    site = built(project)
+    spots = project / "datasets/spots/test-areas.yaml"
+    spots.write_text(spots.read_text(encoding="utf-8").replace("华蓥山旅游区", "华蓥山景区"), encoding="utf-8")
+    built(project)
+    assert "华蓥山景区" in (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert not list(project.glob(".site.*"))

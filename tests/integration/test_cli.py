@@ -1,0 +1,43 @@
+"""`python build.py check` as editors and CI run it: exit codes, text and JSON output."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    (project / "build.py").write_text((ROOT / "build.py").read_text(encoding="utf-8"), encoding="utf-8")
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "build.py", *args], cwd=project, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_check_passes_on_valid_data(project: Path):
+    result = run(project, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No problems found" in result.stderr
+
+
+def test_check_reports_every_problem_and_exits_1(project: Path):
+    (project / "datasets/spots/a.yaml").write_text("- id: x\n  id: y\n", encoding="utf-8")
+    (project / "datasets/spots/b.yaml").write_text("\tbad: tab\n", encoding="utf-8")
+    result = run(project, "check")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("datasets/spots/a.yaml:2:3  yaml-duplicate-key  ") for line in lines)
+    assert any(line.startswith("datasets/spots/b.yaml:1:1  yaml-tab  ") for line in lines)
+
+
+def test_check_json_is_machine_readable(project: Path):
+    (project / "datasets/spots/a.yaml").write_text("- id: x\n  id: y\n", encoding="utf-8")
+    result = run(project, "check", "--format", "json")
+    assert result.returncode == 1
+    problems = json.loads(result.stdout)
+    duplicate = next(p for p in problems if p["code"] == "yaml-duplicate-key")
+    assert duplicate | {"zh": "", "en": ""} == {"file": "datasets/spots/a.yaml", "line": 2, "column": 3,
+                                                  "code": "yaml-duplicate-key", "severity": "error", "zh": "", "en": ""}
+    assert "重复" in duplicate["zh"] and "Duplicate key" in duplicate["en"]

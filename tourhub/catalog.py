@@ -1,0 +1,51 @@
+"""What partners read about each dataset: title, data dictionary, keys, row count, a preview."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .package import PackageSpec
+
+PREVIEW_ROWS = 5
+
+
+def _constraints(field: dict) -> str:
+    parts = []
+    for name, value in field.get("constraints", {}).items():
+        if name == "required":
+            parts.append("required" if value else "")
+        elif name == "enum":
+            parts.append("one of " + ", ".join(map(str, value)))
+        else:
+            parts.append(f"{name} {value}")
+    return "; ".join(p for p in parts if p)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[dict]:
+    entries = []
+    for spec in package.resources:
+        rows = typed.get(spec.name, [])
+        names = spec.field_names
+        entries.append({
+            "name": spec.name,
+            "title": {"zh": spec.title_zh, "en": spec.title_en},
+            "rows": len(rows),
+            "primary_key": spec.primary_key,
+            "foreign_keys": [{"fields": fk["fields"], "resource": fk["reference"]["resource"] or spec.name,
+                              "reference_fields": fk["reference"]["fields"]}
+                             for fk in spec.schema.get("foreignKeys", [])],
+            "fields": [{"name": f["name"], "type": f["type"] + (f"/{f['format']}" if f.get("format") else ""),
+                        "constraints": _constraints(f),
+                        "title": {"zh": f.get("x-title-zh", ""), "en": f.get("title", "")},
+                        "description": {"zh": f.get("x-description-zh", ""), "en": f.get("description", "")}}
+                       for f in spec.fields],
+            "preview": [[_cell(row.get(name)) for name in names] for row in rows[:PREVIEW_ROWS]],
+        })
+    return entries

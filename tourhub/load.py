@@ -1,0 +1,218 @@
+"""Read editors' files strictly, keeping the file:line:column of every value.
+
+This is the only module that reads YAML. It returns YAML *nodes*, never constructed Python
+objects: every scalar stays the text the editor wrote, with its position, and Frictionless casts
+it against the Table Schema later. So YAML 1.1 guesses (`NO` -> false, `0571` -> 377, dates)
+never happen here; the plain scalars that *other* YAML readers would misread are reported, since
+the files are published and read by other tools too.
+
+Hostile input is stopped early and cheaply: a size cap before reading, strict UTF-8, no BOM, no
+anchors or aliases (an alias bomb fails at its first anchor, in bounded memory), no tags,
+duplicate keys reported.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from .problems import Problem
+
+MAX_YAML_BYTES = 2 * 1024 * 1024
+
+_AMBIGUOUS_BOOLS = {"y", "n", "yes", "no", "on", "off"}
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(\.[0-9]*)?")
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A place in an editor's file; line and column count from 1."""
+
+    file: str
+    line: int
+    column: int
+
+    @classmethod
+    def of(cls, file: str, node: Node) -> "Pos":
+        return cls(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file: its project-relative name and its root node (None if unusable)."""
+
+    file: str
+    root: Node | None
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, mark, **params) -> None:
+        super().__init__(code)
+        self.code, self.mark, self.params = code, mark, params
+
+
+class _StrictComposer(Reader, Scanner, Parser, Composer, BaseResolver):
+    """PyYAML's pure-Python composer without implicit typing, anchors, aliases or tags."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise _Rejected("yaml-alias", event.start_mark)
+        if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)):
+            tag = event.tag
+            if tag not in (None, "!"):
+                raise _Rejected("yaml-tag", event.start_mark, tag=tag)
+        return super().compose_node(parent, index)
+
+
+def decode(data: bytes, file: str, limit: int) -> tuple[str | None, list[Problem]]:
+    """Turn a file's bytes into text, or say precisely why not."""
+    if len(data) > limit:
+        return None, [Problem(file, 1, 1, "file-too-large", {"size": len(data), "limit": limit})]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(file, 1, 1, "file-bom")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _line_col(data, error.start)
+        return None, [Problem(file, line, column, "file-not-utf8", {"offset": error.start})]
+    if not text.strip():
+        return None, [Problem(file, 1, 1, "file-empty")]
+    return text, []
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line_start = before.rfind(b"\n") + 1
+    column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+    return before.count(b"\n") + 1, column
+
+
+def read_file(path: Path, file: str, limit: int) -> tuple[str | None, list[Problem]]:
+    try:
+        size = path.stat().st_size
+        if size > limit:  # never read a huge file into memory
+            return None, [Problem(file, 1, 1, "file-too-large", {"size": size, "limit": limit})]
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(file, 1, 1, "file-unreadable", {"reason": error.strerror or str(error)})]
+    return decode(data, file, limit)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Node | None, list[Problem]]:
+    """Compose one YAML document into nodes; report every duplicate key and risky scalar."""
+    tabs = _indentation_tabs(text, file)
+    if tabs:
+        return None, tabs
+    composer = None
+    try:
+        composer = _StrictComposer(text)
+        root = composer.get_single_node()
+    except _Rejected as rejected:
+        mark = rejected.mark
+        return None, [Problem(file, mark.line + 1, mark.column + 1, rejected.code, rejected.params)]
+    except yaml.reader.ReaderError as error:
+        line, column = _line_col(text.encode("utf-8"), len(text[: error.position].encode("utf-8")))
+        return None, [Problem(file, line, column, "file-control-char", {"char": f"U+{error.character:04X}"})]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        reason = " ".join(x for x in (error.context, error.problem) if x)
+        return None, [Problem(file, mark.line + 1, mark.column + 1, "yaml-syntax", {"reason": reason})]
+    finally:
+        if composer is not None:
+            composer.dispose()
+    if root is None:
+        return None, [Problem(file, 1, 1, "file-empty")]
+    return root, list(_risky_nodes(root, file))
+
+
+def _indentation_tabs(text: str, file: str) -> list[Problem]:
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if "\t" in line[:indent] and line.strip() and not line.lstrip().startswith("#"):
+            problems.append(Problem(file, number, line.index("\t") + 1, "yaml-tab"))
+    return problems
+
+
+def _risky_nodes(node: Node, file: str):
+    if isinstance(node, MappingNode):
+        seen: dict[str, Node] = {}
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                if key.value in seen:
+                    yield Problem(*_at(file, key), "yaml-duplicate-key",
+                                  {"key": key.value, "first_line": seen[key.value].start_mark.line + 1})
+                else:
+                    seen[key.value] = key
+            else:
+                yield Problem(*_at(file, key), "yaml-shape",
+                              {"expected_zh": "简单的键名", "expected_en": "a plain key name"})
+            yield from _risky_nodes(value, file)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _risky_nodes(item, file)
+    elif isinstance(node, ScalarNode) and node.style is None:
+        if node.value.lower() in _AMBIGUOUS_BOOLS:
+            yield Problem(*_at(file, node), "yaml-ambiguous-bool", {"value": node.value})
+        elif _LEADING_ZERO.fullmatch(node.value):
+            yield Problem(*_at(file, node), "yaml-leading-zero", {"value": node.value})
+
+
+def _at(file: str, node: Node) -> tuple[str, int, int]:
+    return file, node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_yaml(path: Path, file: str, limit: int = MAX_YAML_BYTES) -> tuple[Document, list[Problem]]:
+    text, problems = read_file(path, file, limit)
+    if text is None:
+        return Document(file, None), problems
+    root, problems = parse_yaml(text, file)
+    return Document(file, root), problems
+
+
+def scalar_text(node: ScalarNode) -> str | None:
+    """The text of a scalar as Frictionless should see it: plain null/~/empty is missing."""
+    if node.style is None and node.value in ("", "~", "null", "Null", "NULL"):
+        return None
+    return node.value
+
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+
+def to_python(node: Node):
+    """Plain data from nodes, YAML 1.2 core style, for our own descriptors (not editors' data)."""
+    if isinstance(node, MappingNode):
+        return {key.value: to_python(value) for key, value in node.value}
+    if isinstance(node, SequenceNode):
+        return [to_python(item) for item in node.value]
+    if node.style is not None:
+        return node.value
+    text = node.value
+    if text in ("", "~", "null"):
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text

@@ -1,0 +1,347 @@
+"""The validated model: typed, immutable, and the only thing pages and exports read.
+
+Built from the rows Frictionless cast, after validation found no error. States that depend on
+time (a notice active or expired, a certification expired) are computed against the build time
+`now`, never typed in by editors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+DEFAULT_SCHEME = "lbt-068-2017"
+
+
+@dataclass(frozen=True)
+class Text:
+    """The same text in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def in_(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def _text(row: dict, name: str) -> Text | None:
+    zh, en = row.get(f"{name}_zh"), row.get(f"{name}_en")
+    return Text(zh or "", en or "") if (zh or en) else None
+
+
+@dataclass(frozen=True)
+class ScenicArea:
+    id: str
+    name: Text
+    admin_code: str
+    city: Text
+    a_level: int
+    lon: float
+    lat: float
+    capacity_daily: int | None
+    capacity_instant: int | None
+    capacity_illustrative: bool
+    opening_hours: str | None
+    reservation_url: str | None
+    tags: tuple[str, ...]
+    description: Text
+    warning_scheme: str
+    source: str
+    source_note: str | None
+    maintainer: str
+
+    @property
+    def province(self) -> str:
+        return {"51": "sichuan", "50": "chongqing"}.get(self.admin_code[:2], "other")
+
+
+@dataclass(frozen=True)
+class Leg:
+    mode: str
+    minutes: int
+    km: float | None
+
+
+@dataclass(frozen=True)
+class Stop:
+    spot_id: str
+    stay_minutes: int
+    note: Text | None
+    leg: Leg | None
+
+
+@dataclass(frozen=True)
+class Day:
+    number: int
+    title: Text | None
+    stops: tuple[Stop, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    name: Text
+    summary: Text
+    theme: str
+    difficulty: str
+    season: Text
+    accessibility: Text
+    safety: Text
+    legs_estimated: bool
+    source: str
+    source_note: str | None
+    days: tuple[Day, ...]
+
+    @property
+    def stops(self) -> tuple[Stop, ...]:
+        return tuple(stop for day in self.days for stop in day.stops)
+
+    @property
+    def spot_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(stop.spot_id for stop in self.stops))
+
+    @property
+    def distance_km(self) -> float:
+        return round(sum(stop.leg.km or 0 for stop in self.stops if stop.leg), 1)
+
+    @property
+    def travel_minutes(self) -> int:
+        return sum(stop.leg.minutes for stop in self.stops if stop.leg)
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: str
+    status: str
+    msg_type: str
+    category: str
+    event: Text
+    urgency: str
+    severity: str
+    certainty: str
+    sent: datetime
+    effective: datetime
+    expires: datetime
+    sender: Text
+    headline: Text
+    description: Text
+    instruction: Text
+    area_desc: Text
+    admin_codes: tuple[str, ...]
+    spot_ids: tuple[str, ...]
+    references: tuple[str, ...]
+    source: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class Standard:
+    code: str
+    title: Text
+    issuer: Text
+    scope: str
+    issued: date
+    effective: date
+    status: str
+    superseded_by: str | None
+    url: str | None
+    source: str
+    source_note: str | None
+
+
+@dataclass(frozen=True)
+class Certification:
+    id: str
+    certificate_no: str | None
+    holder: Text
+    holder_kind: str
+    spot_id: str | None
+    standard: str
+    level: str
+    issuer: Text
+    valid_from: date
+    valid_until: date | None
+    declared_status: str
+    status_note: Text | None
+    source: str
+    source_note: str | None
+    illustrative: bool
+
+    def status_on(self, day: date) -> str:
+        """valid, suspended, revoked — or expired once valid_until has passed."""
+        if self.declared_status == "valid" and self.valid_until and self.valid_until < day:
+            return "expired"
+        return self.declared_status
+
+
+@dataclass(frozen=True)
+class WarningLevel:
+    level: str
+    rank: int
+    min_percent: float
+    colour: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class WarningScheme:
+    id: str
+    name: Text
+    standard: str | None
+    basis: str
+    stale_after_minutes: int
+    source: str
+    levels: tuple[WarningLevel, ...]
+
+    def level_for(self, percent: float) -> WarningLevel:
+        return [level for level in self.levels if percent >= level.min_percent][-1]
+
+
+@dataclass(frozen=True)
+class Observation:
+    spot_id: str
+    observed_at: datetime
+    window: str
+    count: int
+    method: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Model:
+    built_at: datetime
+    areas: tuple[ScenicArea, ...]
+    routes: tuple[Route, ...]
+    notices: tuple[Notice, ...]
+    standards: tuple[Standard, ...]
+    certifications: tuple[Certification, ...]
+    schemes: tuple[WarningScheme, ...]
+    observations: tuple[Observation, ...] = field(repr=False)
+
+    @cached_property
+    def area_by_id(self) -> dict[str, ScenicArea]:
+        return {area.id: area for area in self.areas}
+
+    @cached_property
+    def notice_by_id(self) -> dict[str, Notice]:
+        return {notice.id: notice for notice in self.notices}
+
+    @cached_property
+    def standard_by_code(self) -> dict[str, Standard]:
+        return {standard.code: standard for standard in self.standards}
+
+    @cached_property
+    def scheme_by_id(self) -> dict[str, WarningScheme]:
+        return {scheme.id: scheme for scheme in self.schemes}
+
+    def routes_through(self, spot_id: str) -> list[Route]:
+        return [route for route in self.routes if spot_id in route.spot_ids]
+
+    def certifications_at(self, spot_id: str) -> list[Certification]:
+        return [cert for cert in self.certifications if cert.spot_id == spot_id]
+
+    @cached_property
+    def _replaced_by(self) -> dict[str, Notice]:
+        """Each notice id -> the latest later notice that updates or cancels it."""
+        replaced: dict[str, Notice] = {}
+        for notice in sorted(self.notices, key=lambda n: n.sent):
+            for ref in notice.references:
+                replaced[ref] = notice
+        return replaced
+
+    def notice_state(self, notice: Notice) -> str:
+        """active, upcoming, expired, cancelled (by a Cancel) or updated (by an Update)."""
+        if notice.msg_type == "Cancel":
+            return "cancelled"
+        later = self._replaced_by.get(notice.id)
+        if later is not None and later.sent <= self.built_at:
+            return "cancelled" if later.msg_type == "Cancel" else "updated"
+        if notice.expires <= self.built_at:
+            return "expired"
+        if notice.effective > self.built_at:
+            return "upcoming"
+        return "active"
+
+    def notices_for(self, spot_id: str) -> list[Notice]:
+        return [notice for notice in self.notices if spot_id in notice.spot_ids]
+
+
+def build_model(typed: dict[str, list[dict]], built_at: datetime) -> Model:
+    """The model from validated, typed rows (resource name -> rows in file order)."""
+    levels, days, stops, spots_of, refs_of = {}, {}, {}, {}, {}
+    for row in typed["warning_levels"]:
+        levels.setdefault(row["scheme_id"], []).append(WarningLevel(
+            row["level"], row["rank"], float(row["min_percent"]), row["colour"], _text(row, "label")))
+    for row in typed["route_stops"]:
+        leg = Leg(row["leg_mode"], row["leg_minutes"], _float(row.get("leg_km"))) if row.get("leg_mode") else None
+        stops.setdefault((row["route_id"], row["day"]), []).append(
+            Stop(row["spot"], row["stay_minutes"], _text(row, "note"), leg))
+    for row in typed["route_days"]:
+        days.setdefault(row["route_id"], []).append(
+            Day(row["day"], _text(row, "title"), tuple(stops.get((row["route_id"], row["day"]), ()))))
+    for row in typed["notice_spots"]:
+        spots_of.setdefault(row["notice_id"], []).append(row["spot_id"])
+    for row in typed["notice_references"]:
+        refs_of.setdefault(row["notice_id"], []).append(row["referenced_id"])
+    return Model(
+        built_at=built_at,
+        areas=tuple(_area(row) for row in typed["scenic_areas"]),
+        routes=tuple(_route(row, days.get(row["id"], [])) for row in typed["routes"]),
+        notices=tuple(_notice(row, spots_of.get(row["id"], []), refs_of.get(row["id"], []))
+                      for row in typed["safety_notices"]),
+        standards=tuple(_standard(row) for row in typed["service_standards"]),
+        certifications=tuple(_certification(row) for row in typed["certifications"]),
+        schemes=tuple(WarningScheme(row["id"], _text(row, "name"), row.get("standard"), row["basis"],
+                                    row["stale_after_minutes"], row["source"], tuple(levels.get(row["id"], ())))
+                      for row in typed["warning_schemes"]),
+        observations=tuple(Observation(row["spot_id"], row["observed_at"], row["window"], row["count"],
+                                       row["method"], row["source"])
+                           for row in typed.get("visitor_observations", [])),
+    )
+
+
+def _float(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split(",")) if value else ()
+
+
+def _area(row: dict) -> ScenicArea:
+    return ScenicArea(
+        row["id"], _text(row, "name"), row["admin_code"], _text(row, "city"), row["a_level"],
+        float(row["lon"]), float(row["lat"]), row.get("capacity_daily"), row.get("capacity_instant"),
+        row["capacity_illustrative"], row.get("opening_hours"), row.get("reservation_url"),
+        _split(row.get("tags")), _text(row, "description"), row.get("warning_scheme") or DEFAULT_SCHEME,
+        row["source"], row.get("source_note"), row["maintainer"])
+
+
+def _route(row: dict, days: list[Day]) -> Route:
+    return Route(
+        row["id"], _text(row, "name"), _text(row, "summary"), row["theme"], row["difficulty"],
+        _text(row, "season"), _text(row, "accessibility"), _text(row, "safety"), row["legs_estimated"],
+        row["source"], row.get("source_note"), tuple(days))
+
+
+def _notice(row: dict, spot_ids: list[str], references: list[str]) -> Notice:
+    return Notice(
+        row["id"], row["status"], row["msg_type"], row["category"], _text(row, "event"), row["urgency"],
+        row["severity"], row["certainty"], row["sent"], row["effective"], row["expires"],
+        _text(row, "sender"), _text(row, "headline"), _text(row, "description"), _text(row, "instruction"),
+        _text(row, "area_desc"), _split(row.get("admin_codes")), tuple(spot_ids), tuple(references),
+        row["source"], row["illustrative"])
+
+
+def _standard(row: dict) -> Standard:
+    return Standard(
+        row["code"], _text(row, "title"), _text(row, "issuer"), row["scope"], row["issued"],
+        row["effective"], row["status"], row.get("superseded_by"), row.get("url"), row["source"],
+        row.get("source_note"))
+
+
+def _certification(row: dict) -> Certification:
+    return Certification(
+        row["id"], row.get("certificate_no"), _text(row, "holder"), row["holder_kind"], row.get("spot_id"),
+        row["standard"], row["level"], _text(row, "issuer"), row["valid_from"], row.get("valid_until"),
+        row["status"], _text(row, "status_note"), row["source"], row.get("source_note"), row["illustrative"])

@@ -1,0 +1,193 @@
+"""Problems found in editors' files: where, which rule, and what to do, in Chinese and English.
+
+Every rule the hub can break has one entry in RULES: a stable code, a severity and a message
+template per language. The editors' guide is generated from this table, and a test keeps the two
+in sync, so a code never appears without an explanation.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    zh: str
+    en: str
+    severity: str = "error"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _rule(code: str, zh: str, en: str, severity: str = "error") -> None:
+    RULES[code] = Rule(code, zh, en, severity)
+
+
+# Files
+_rule("file-unreadable", "无法读取文件：{reason}", "Cannot read the file: {reason}")
+_rule("file-too-large", "文件有 {size} 字节，超过上限 {limit} 字节；请拆分成多个文件",
+      "The file has {size} bytes, over the limit of {limit}; split it into several files")
+_rule("file-not-utf8", "文件不是 UTF-8 编码（第 {offset} 字节无法解码）；请用 UTF-8 另存",
+      "The file is not UTF-8 (byte {offset} cannot be decoded); save it as UTF-8")
+_rule("file-bom", "文件以 BOM（字节顺序标记）开头；请另存为“UTF-8 无 BOM”",
+      "The file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
+_rule("file-empty", "文件是空的", "The file is empty")
+_rule("file-control-char", "文件含有不可见的控制字符 {char}；请删除",
+      "The file contains the invisible control character {char}; remove it")
+_rule("file-path-outside", "路径“{path}”指向数据目录之外或不是相对路径",
+      "The path \"{path}\" is not a relative path inside the datasets folder")
+_rule("file-missing", "找不到文件“{path}”", "File \"{path}\" not found")
+# YAML
+_rule("yaml-syntax", "YAML 语法错误：{reason}", "YAML syntax error: {reason}")
+_rule("yaml-tab", "缩进里有制表符（Tab）；YAML 只能用空格缩进",
+      "A tab is used for indentation; YAML allows spaces only")
+_rule("yaml-duplicate-key", "键“{key}”重复（第 {first_line} 行已出现）；后一个会悄悄覆盖前一个",
+      "Duplicate key \"{key}\" (first at line {first_line}); the later one would silently win")
+_rule("yaml-alias", "不允许使用锚点或别名（&、*）；请把内容直接写出来",
+      "Anchors and aliases (&, *) are not allowed; write the content out")
+_rule("yaml-tag", "不允许使用 YAML 标签“{tag}”", "YAML tag \"{tag}\" is not allowed")
+_rule("yaml-ambiguous-bool", "“{value}”在不同的 YAML 读取器里会变成 true/false；"
+      "布尔值请写 true 或 false，文字请加引号",
+      "\"{value}\" turns into true/false in some YAML readers; write true or false for a "
+      "boolean, or quote it as text")
+_rule("yaml-leading-zero", "“{value}”以 0 开头，会被当成数字（甚至八进制）而丢掉前导 0；"
+      "编码和电话号码请加引号",
+      "\"{value}\" starts with 0 and would be read as a number (even octal), losing the zero; "
+      "quote codes and phone numbers")
+_rule("yaml-shape", "这里应为{expected_zh}", "Expected {expected_en} here")
+# Records against their Table Schema
+_rule("record-unknown-key", "未知的键“{key}”{hint_zh}", "Unknown key \"{key}\"{hint_en}")
+_rule("record-missing-key", "缺少必填的键“{key}”", "Required key \"{key}\" is missing")
+_rule("value-required", "“{field}”不能为空", "\"{field}\" must not be empty")
+_rule("value-type", "“{field}”的值“{value}”不是有效的{type_zh}",
+      "\"{value}\" is not a valid {type_en} for \"{field}\"")
+_rule("value-enum", "“{field}”的值“{value}”不在允许的取值中：{allowed}",
+      "\"{value}\" is not an allowed value for \"{field}\": {allowed}")
+_rule("value-pattern", "“{field}”的值“{value}”格式不对（应匹配 {pattern}）",
+      "\"{value}\" has the wrong form for \"{field}\" (must match {pattern})")
+_rule("value-range", "“{field}”的值“{value}”超出范围（{constraint} {limit}）",
+      "\"{value}\" is out of range for \"{field}\" ({constraint} {limit})")
+_rule("value-length", "“{field}”的长度不对（{constraint} {limit}）",
+      "\"{field}\" has the wrong length ({constraint} {limit})")
+_rule("value-markup", "“{field}”含有 HTML 标记或脚本（{snippet}）；只允许纯文本",
+      "\"{field}\" contains HTML markup or script ({snippet}); plain text only")
+_rule("value-url-scheme", "“{field}”必须是 https:// 或 http:// 开头的网址",
+      "\"{field}\" must be a web address starting with https:// or http://")
+_rule("value-time-offset", "“{field}”的时间“{value}”缺少时区（例如 +08:00）",
+      "The time \"{value}\" in \"{field}\" has no UTC offset (e.g. +08:00)")
+_rule("key-duplicate", "{key_name}“{value}”重复，首次出现在 {first}",
+      "{key_name} \"{value}\" is used twice; first at {first}")
+_rule("ref-missing", "“{field}”引用的“{value}”在{target_zh}中不存在",
+      "\"{field}\" refers to \"{value}\", which does not exist in {target_en}")
+_rule("table-invalid", "表格结构错误：{detail}", "Table structure error: {detail}")
+# Cross-dataset rules
+_rule("coord-null-island", "坐标是 0,0；请填写真实的 WGS-84 经纬度",
+      "Coordinates are 0,0; give the real WGS-84 longitude and latitude")
+_rule("coord-swapped", "经纬度似乎写反了：lon 应为经度（约 97–110），lat 应为纬度（约 26–35）",
+      "Longitude and latitude look swapped: lon is the longitude (about 97–110), lat the "
+      "latitude (about 26–35)")
+_rule("coord-outside-region", "坐标（{lon}, {lat}）不在{province_zh}境内",
+      "Coordinates ({lon}, {lat}) are outside {province_en}")
+_rule("admin-code-region", "行政区划代码“{value}”不属于四川（51）或重庆（50）",
+      "Admin code \"{value}\" is neither in Sichuan (51) nor Chongqing (50)")
+_rule("capacity-order", "瞬时最大承载量（{instant}）不能大于日最大承载量（{daily}）",
+      "The instantaneous maximum ({instant}) cannot exceed the daily maximum ({daily})")
+_rule("route-day-order", "第 {position} 个行程日应为 day: {expected}，实际是 {value}；天数须从 1 连续编号",
+      "Day {position} of the route should be day: {expected}, not {value}; number days 1, 2, 3…")
+_rule("route-day-empty", "第 {day} 天没有任何站点", "Day {day} has no stops")
+_rule("route-leg-missing", "除最后一站外，每一站都要写到下一站的交通（leg）",
+      "Every stop but the last needs a leg to the next stop")
+_rule("route-leg-extra", "线路最后一站不应有 leg（没有下一站）",
+      "The route's last stop must not have a leg (there is no next stop)")
+_rule("route-repeated-stop", "景区“{value}”在线路里连续出现两次",
+      "Scenic area \"{value}\" appears twice in a row")
+_rule("notice-expires-order", "失效时间 expires（{expires}）必须晚于生效时间 effective（{effective}）",
+      "expires ({expires}) must be later than effective ({effective})")
+_rule("notice-update-needs-reference", "msg_type 为 {msg_type} 的提示必须在 references 里写明更新或取消的是哪条提示",
+      "A notice with msg_type {msg_type} must name the notice it updates or cancels in references")
+_rule("notice-alert-has-reference", "msg_type 为 Alert 的新提示不应有 references；更新请用 Update，取消请用 Cancel",
+      "A new notice (msg_type Alert) must not have references; use Update or Cancel")
+_rule("notice-reference-self", "提示不能引用它自己", "A notice cannot reference itself")
+_rule("notice-reference-later", "引用的提示“{value}”发布时间晚于本提示",
+      "The referenced notice \"{value}\" was sent after this one")
+_rule("notice-no-area", "提示至少要指明一个景区（spots）或行政区划（admin_codes）",
+      "A notice needs at least one scenic area (spots) or admin code (admin_codes)")
+_rule("cert-dates-order", "有效期止 valid_until（{valid_until}）必须晚于起 valid_from（{valid_from}）",
+      "valid_until ({valid_until}) must be later than valid_from ({valid_from})")
+_rule("cert-standard-withdrawn", "认证所依据的标准“{value}”已废止", "The certification's standard \"{value}\" is withdrawn")
+_rule("cert-before-standard", "认证日期 {valid_from} 早于标准“{value}”的发布日期 {issued}",
+      "The certification date {valid_from} is before standard \"{value}\" was issued ({issued})")
+_rule("standard-superseded-by", "状态为 superseded 的标准必须写 superseded_by（被哪项标准代替）",
+      "A superseded standard needs superseded_by (the standard that replaced it)")
+_rule("standard-dates-order", "实施日期 effective（{effective}）不应早于发布日期 issued（{issued}）",
+      "effective ({effective}) must not be earlier than issued ({issued})")
+_rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级升高", "Warning levels must start at 0 and rise level by level")
+_rule("obs-future", "观测时间 {value} 晚于构建时间 {now}", "Observation time {value} is after the build time {now}")
+_rule("obs-no-capacity", "景区“{value}”有客流观测，但没有最大承载量，无法计算预警等级",
+      "Scenic area \"{value}\" has observations but no maximum capacity to compute a level from")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One broken rule at one place. `file` is relative to the project root, POSIX style."""
+
+    file: str
+    line: int
+    column: int
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.code not in RULES:
+            raise KeyError(f"unknown problem code {self.code!r}")
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.code]
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    @property
+    def zh(self) -> str:
+        return self.rule.zh.format_map(_Defaulting(self.params))
+
+    @property
+    def en(self) -> str:
+        return self.rule.en.format_map(_Defaulting(self.params))
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_text(self) -> str:
+        return f"{self.where}  {self.code}  {self.zh} / {self.en}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column, "code": self.code,
+                "severity": self.severity, "zh": self.zh, "en": self.en}
+
+
+class _Defaulting(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems))
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+def format_text(problems: Iterable[Problem]) -> str:
+    return "\n".join(p.to_text() for p in sort_problems(problems))
+
+
+def format_json(problems: Iterable[Problem]) -> str:
+    return json.dumps([p.to_dict() for p in sort_problems(problems)], ensure_ascii=False, indent=2)

@@ -1,0 +1,220 @@
+"""Rules Frictionless cannot express: across rows, across datasets, and about the real world.
+
+Each rule reads the rows Frictionless cast (None where a cell failed, so a broken cell is
+reported once, by Frictionless, and skipped here) and points back at the cell it is about.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from .problems import Problem
+from .tables import Row
+
+MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:", re.I)
+WEB_URL = re.compile(r"https?://[^\s/]+", re.I)
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+def check_rules(validated, now: datetime | None = None) -> list[Problem]:
+    now = now or datetime.now(timezone.utc)
+    package = validated.package
+    rows = {name: list(zip(validated.tables.rows[name], validated.typed.get(name, [])))
+            for name in validated.tables.rows}
+    found: list[Problem] = []
+    for name, pairs in rows.items():
+        found += text_rules(package.resource(name), pairs)
+    found += scenic_area_rules(rows["scenic_areas"], package.region)
+    found += route_rules(rows["routes"], rows["route_days"], rows["route_stops"])
+    found += notice_rules(rows["safety_notices"], rows["notice_spots"], rows["notice_references"])
+    found += standard_rules(rows["service_standards"])
+    found += certification_rules(rows["certifications"], rows["service_standards"])
+    found += scheme_rules(rows["warning_levels"])
+    found += observation_rules(validated.typed.get("visitor_observations", []), rows["scenic_areas"], now)
+    return found
+
+
+def _at(row: Row, name: str, code: str, **params) -> Problem:
+    pos = row.pos_of(name)
+    return Problem(pos.file, pos.line, pos.column, code, params)
+
+
+def text_rules(spec, pairs) -> Iterator[Problem]:
+    """No markup in any text, and web addresses only where a field is a link."""
+    strings = [f for f in spec.fields if f["type"] == "string"]
+    for row, _ in pairs:
+        for field in strings:
+            text = row.text(field["name"])
+            if not text:
+                continue
+            markup = MARKUP.search(text)
+            if markup:
+                snippet = text[markup.start(): markup.start() + 20]
+                yield _at(row, field["name"], "value-markup", field=field["name"], snippet=snippet)
+            elif field.get("format") == "uri" and not WEB_URL.match(text):
+                yield _at(row, field["name"], "value-url-scheme", field=field["name"])
+
+
+def scenic_area_rules(pairs, region: dict) -> Iterator[Problem]:
+    for row, area in pairs:
+        code, lon, lat = area.get("admin_code"), area.get("lon"), area.get("lat")
+        province = region.get((code or "")[:2])
+        if code and province is None:
+            yield _at(row, "admin_code", "admin-code-region", value=code)
+        if lon is not None and lat is not None:
+            yield from _coordinate_problems(row, float(lon), float(lat), province, region)
+        daily, instant = area.get("capacity_daily"), area.get("capacity_instant")
+        if daily and instant and instant > daily:
+            yield _at(row, "capacity_instant", "capacity-order", instant=instant, daily=daily)
+
+
+def _inside(box: dict, lon: float, lat: float) -> bool:
+    return box["lon"][0] <= lon <= box["lon"][1] and box["lat"][0] <= lat <= box["lat"][1]
+
+
+def _coordinate_problems(row, lon, lat, province, region) -> Iterator[Problem]:
+    boxes = [province] if province else list(region.values())
+    if abs(lon) < 1e-9 and abs(lat) < 1e-9:
+        yield _at(row, "lon", "coord-null-island")
+    elif any(_inside(box, lon, lat) for box in boxes):
+        return
+    elif any(_inside(box, lat, lon) for box in boxes):
+        yield _at(row, "lon", "coord-swapped")
+    elif province:
+        yield _at(row, "lon", "coord-outside-region", lon=lon, lat=lat,
+                  province_zh=province["zh"], province_en=province["en"])
+
+
+def route_rules(routes, days, stops) -> Iterator[Problem]:
+    days_of, stops_of = defaultdict(list), defaultdict(list)
+    for row, day in days:
+        days_of[day.get("route_id")].append((row, day))
+    for row, stop in stops:
+        stops_of[(stop.get("route_id"), stop.get("day"))].append((row, stop))
+    for route_row, route in routes:
+        route_id = route.get("id")
+        route_days = days_of.get(route_id, [])
+        if not route_days:
+            yield Problem(route_row.pos.file, route_row.pos.line, route_row.pos.column,
+                          "record-missing-key", {"key": "days"})
+            continue
+        ordered_stops = []
+        for position, (day_row, day) in enumerate(route_days, start=1):
+            if day.get("day") is not None and day["day"] != position:
+                yield _at(day_row, "day", "route-day-order", position=position, expected=position, value=day["day"])
+            day_stops = stops_of.get((route_id, day.get("day")), [])
+            if not day_stops:
+                yield _at(day_row, "day", "route-day-empty", day=day.get("day"))
+            ordered_stops += day_stops
+        yield from _leg_problems(ordered_stops)
+
+
+def _leg_problems(ordered_stops) -> Iterator[Problem]:
+    for index, (row, stop) in enumerate(ordered_stops):
+        has_leg = any(name.startswith("leg_") for name in row.cells)
+        last = index == len(ordered_stops) - 1
+        if last and has_leg:
+            yield _at(row, "leg_mode", "route-leg-extra")
+        elif not last and not has_leg:
+            yield Problem(row.pos.file, row.pos.line, row.pos.column, "route-leg-missing")
+        elif not last:
+            for part in ("mode", "minutes"):
+                if f"leg_{part}" not in row.cells:
+                    yield _at(row, "leg_mode", "record-missing-key", key=f"leg.{part}")
+        if index and stop.get("spot") and stop["spot"] == ordered_stops[index - 1][1].get("spot"):
+            yield _at(row, "spot", "route-repeated-stop", value=stop["spot"])
+
+
+def _naive(value) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is None
+
+
+def notice_rules(notices, spots, references) -> Iterator[Problem]:
+    by_id = {notice.get("id"): notice for _, notice in notices}
+    with_spots = {link.get("notice_id") for _, link in spots}
+    refs_of = defaultdict(list)
+    for row, link in references:
+        refs_of[link.get("notice_id")].append((row, link))
+    for row, notice in notices:
+        for name in ("sent", "effective", "expires"):
+            if _naive(notice.get(name)):
+                yield _at(row, name, "value-time-offset", field=name, value=row.text(name))
+        effective, expires = notice.get("effective"), notice.get("expires")
+        if _aware(effective) and _aware(expires) and expires <= effective:
+            yield _at(row, "expires", "notice-expires-order", expires=row.text("expires"), effective=row.text("effective"))
+        if notice.get("id") not in with_spots and not notice.get("admin_codes"):
+            yield Problem(row.pos.file, row.pos.line, row.pos.column, "notice-no-area")
+        msg_type, refs = notice.get("msg_type"), refs_of.get(notice.get("id"), [])
+        if msg_type in ("Update", "Cancel") and not refs:
+            yield _at(row, "msg_type", "notice-update-needs-reference", msg_type=msg_type)
+        if msg_type == "Alert" and refs:
+            yield _at(refs[0][0], "referenced_id", "notice-alert-has-reference")
+        for ref_row, link in refs:
+            target = by_id.get(link.get("referenced_id"))
+            if link.get("referenced_id") == notice.get("id"):
+                yield _at(ref_row, "referenced_id", "notice-reference-self")
+            elif target and _aware(target.get("sent")) and _aware(notice.get("sent")) and target["sent"] > notice["sent"]:
+                yield _at(ref_row, "referenced_id", "notice-reference-later", value=link["referenced_id"])
+
+
+def _aware(value) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def standard_rules(standards) -> Iterator[Problem]:
+    for row, standard in standards:
+        if standard.get("status") == "superseded" and not standard.get("superseded_by"):
+            yield _at(row, "status", "standard-superseded-by")
+        issued, effective = standard.get("issued"), standard.get("effective")
+        if issued and effective and effective < issued:
+            yield _at(row, "effective", "standard-dates-order", effective=effective, issued=issued)
+
+
+def certification_rules(certifications, standards) -> Iterator[Problem]:
+    by_code = {standard.get("code"): standard for _, standard in standards}
+    for row, cert in certifications:
+        start, end = cert.get("valid_from"), cert.get("valid_until")
+        if start and end and end <= start:
+            yield _at(row, "valid_until", "cert-dates-order", valid_until=end, valid_from=start)
+        standard = by_code.get(cert.get("standard"))
+        if standard is None:
+            continue
+        if standard.get("status") == "withdrawn":
+            yield _at(row, "standard", "cert-standard-withdrawn", value=cert["standard"])
+        if start and standard.get("issued") and start < standard["issued"]:
+            yield _at(row, "valid_from", "cert-before-standard", valid_from=start,
+                      value=cert["standard"], issued=standard["issued"])
+
+
+def scheme_rules(levels) -> Iterator[Problem]:
+    by_scheme = defaultdict(list)
+    for row, level in levels:
+        by_scheme[level.get("scheme_id")].append((row, level))
+    for scheme_levels in by_scheme.values():
+        thresholds = [level.get("min_percent") for _, level in scheme_levels]
+        if None in thresholds:
+            continue
+        if thresholds[0] != 0 or any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+            yield _at(scheme_levels[0][0], "min_percent", "scheme-levels-order")
+
+
+def observation_rules(observations, areas, now: datetime) -> Iterator[Problem]:
+    with_capacity = {area.get("id") for _, area in areas
+                     if area.get("capacity_instant") or area.get("capacity_daily")}
+    reported = set()
+    for obs in observations:
+        at = obs.get("observed_at")
+        file, line = obs["_file"], obs["_line"]
+        if _naive(at):
+            yield Problem(file, line, 1, "value-time-offset", {"field": "observed_at", "value": at.isoformat()})
+        elif at and at > now + FUTURE_TOLERANCE:
+            yield Problem(file, line, 1, "obs-future", {"value": at.isoformat(), "now": now.isoformat(timespec="minutes")})
+        spot = obs.get("spot_id")
+        if spot not in with_capacity and (file, spot) not in reported:
+            reported.add((file, spot))
+            yield Problem(file, line, 1, "obs-no-capacity", {"value": spot})
+        markup = MARKUP.search(obs.get("source") or "")
+        if markup:
+            yield Problem(file, line, 1, "value-markup", {"field": "source", "snippet": obs["source"][:20]})
