@@ -132,6 +132,8 @@ def parse_yaml(text: str, file: str) -> tuple[Node | None, list[Problem]]:
         return None, [Problem(file, line, column, "file-control-char", {"char": f"U+{error.character:04X}"})]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark and any(w in (error.context or "") for w in ("flow", "quoted")):
+            mark = error.context_mark  # an unclosed bracket or quote: point at where it opened
         reason = " ".join(x for x in (error.context, error.problem) if x)
         return None, [Problem(file, mark.line + 1, mark.column + 1, "yaml-syntax", {"reason": reason})]
     finally:

@@ -38,6 +38,7 @@ class ScenicArea:
     a_level: int
     lon: float
     lat: float
+    coord_uncertainty_km: float | None
     capacity_daily: int | None
     capacity_instant: int | None
     capacity_illustrative: bool
@@ -311,7 +312,7 @@ def _split(value: str | None) -> tuple[str, ...]:
 def _area(row: dict) -> ScenicArea:
     return ScenicArea(
         row["id"], _text(row, "name"), row["admin_code"], _text(row, "city"), row["a_level"],
-        float(row["lon"]), float(row["lat"]), row.get("capacity_daily"), row.get("capacity_instant"),
+        float(row["lon"]), float(row["lat"]), _float(row.get("coord_uncertainty_km")), row.get("capacity_daily"), row.get("capacity_instant"),
         row["capacity_illustrative"], row.get("opening_hours"), row.get("reservation_url"),
         _split(row.get("tags")), _text(row, "description"), row.get("warning_scheme") or DEFAULT_SCHEME,
         row["source"], row.get("source_note"), row["maintainer"])

@@ -88,37 +88,58 @@ def rel(root: Path, path: Path) -> str:
 
 
 def load_package(datasets: Path) -> tuple[PackageSpec | None, list[Problem]]:
+    """The descriptor and its schemas, or None with the problems when any of it is unusable."""
     descriptor_file = rel(datasets, datasets / DESCRIPTOR)
     document, problems = load_yaml(datasets / DESCRIPTOR, descriptor_file)
     if document.root is None:
         return None, problems or [Problem(descriptor_file, 1, 1, "file-missing", {"path": DESCRIPTOR})]
+    if problems:
+        return None, problems
     descriptor = to_python(document.root)
     resources = []
     for index, resource in enumerate(descriptor.get("resources", [])):
-        entry_pos = _resource_pos(document.root, index)
-        schema_path = resource.get("schema", "")
         source = Source(**resource.get("x-source", {}))
-        for named in (schema_path, source.files or "x"):
-            if not safe_relative(named):
-                problems.append(Problem(descriptor_file, *entry_pos, "file-path-outside", {"path": named}))
-        if problems:
+        schema_path = resource.get("schema", "")
+        named = [("schema", schema_path)] + ([("files", source.files)] if source.files else [])
+        unsafe = [(key, path) for key, path in named if not safe_relative(path)]
+        for key, path in unsafe:
+            line, column = _value_pos(document.root, index, key)
+            problems.append(Problem(descriptor_file, line, column, "file-path-outside", {"path": path}))
+        if unsafe:
             continue
         schema_file = rel(datasets, datasets / schema_path)
-        schema_doc, schema_problems = load_yaml(datasets / schema_path, schema_file)
-        if not (datasets / schema_path).exists():
-            schema_problems = [Problem(descriptor_file, *entry_pos, "file-missing", {"path": schema_path})]
-        problems.extend(schema_problems)
-        if schema_doc.root is None:
+        if not (datasets / schema_path).is_file():
+            line, column = _value_pos(document.root, index, "schema")
+            problems.append(Problem(descriptor_file, line, column, "file-missing", {"path": schema_path}))
             continue
-        resources.append(ResourceSpec(resource["name"], resource.get("title", resource["name"]),
-                                      resource.get("x-title-zh", resource["name"]),
-                                      to_python(schema_doc.root), source))
+        schema_doc, schema_problems = load_yaml(datasets / schema_path, schema_file)
+        problems.extend(schema_problems)
+        if schema_doc.root is not None:
+            resources.append(ResourceSpec(resource["name"], resource.get("title", resource["name"]),
+                                          resource.get("x-title-zh", resource["name"]),
+                                          to_python(schema_doc.root), source))
+    if problems:
+        return None, problems
     return PackageSpec(datasets, descriptor, tuple(resources)), problems
 
 
-def _resource_pos(root, index: int) -> tuple[int, int]:
+def _value_pos(root, index: int, key: str) -> tuple[int, int]:
+    """Line and column of `key`'s value in resource `index` (in x-source for `files`)."""
+    entry = _resource_node(root, index)
+    if entry is None:
+        return 1, 1
+    for name, value in entry.value:
+        if name.value == key:
+            return value.start_mark.line + 1, value.start_mark.column + 1
+        if name.value == "x-source" and key == "files":
+            for sub, sub_value in value.value:
+                if sub.value == "files":
+                    return sub_value.start_mark.line + 1, sub_value.start_mark.column + 1
+    return entry.start_mark.line + 1, entry.start_mark.column + 1
+
+
+def _resource_node(root, index: int):
     for key, value in root.value:
         if key.value == "resources" and index < len(value.value):
-            mark = value.value[index].start_mark
-            return mark.line + 1, mark.column + 1
-    return 1, 1
+            return value.value[index]
+    return None

@@ -60,6 +60,8 @@ _rule("yaml-leading-zero", "“{value}”以 0 开头，会被当成数字（甚
 _rule("yaml-shape", "这里应为{expected_zh}", "Expected {expected_en} here")
 # Records against their Table Schema
 _rule("record-unknown-key", "未知的键“{key}”{hint_zh}", "Unknown key \"{key}\"{hint_en}")
+_rule("record-id-filename", "id“{value}”应与文件名“{stem}”一致，以保证网址稳定",
+      "id \"{value}\" must match the file name \"{stem}\", so that its address stays stable")
 _rule("record-missing-key", "缺少必填的键“{key}”", "Required key \"{key}\" is missing")
 _rule("value-required", "“{field}”不能为空", "\"{field}\" must not be empty")
 _rule("value-type", "“{field}”的值“{value}”不是有效的{type_zh}",
@@ -126,6 +128,8 @@ _rule("standard-dates-order", "实施日期 effective（{effective}）不应早�
       "effective ({effective}) must not be earlier than issued ({issued})")
 _rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级升高", "Warning levels must start at 0 and rise level by level")
 _rule("obs-future", "观测时间 {value} 晚于构建时间 {now}", "Observation time {value} is after the build time {now}")
+_rule("obs-partition", "观测时间 {value} 不属于文件 {file} 所在的月份；请放入 {expected}.csv",
+      "Observation time {value} is not in the month of file {file}; put it in {expected}.csv")
 _rule("obs-no-capacity", "景区“{value}”有客流观测，但没有最大承载量，无法计算预警等级",
       "Scenic area \"{value}\" has observations but no maximum capacity to compute a level from")
 

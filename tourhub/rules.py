@@ -1,13 +1,15 @@
 """Rules Frictionless cannot express: across rows, across datasets, and about the real world.
 
-Each rule reads the rows Frictionless cast (None where a cell failed, so a broken cell is
-reported once, by Frictionless, and skipped here) and points back at the cell it is about.
+Each rule reads the rows Frictionless cast (None where a cell's type failed, so such a cell is
+reported once, by Frictionless, and skipped here; a value breaking a constraint keeps its value)
+and points back at the cell it is about.
 """
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from pathlib import PurePosixPath
 from typing import Iterator
 
 from .problems import Problem
@@ -16,6 +18,7 @@ from .tables import Row
 MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:", re.I)
 WEB_URL = re.compile(r"https?://[^\s/]+", re.I)
 FUTURE_TOLERANCE = timedelta(minutes=10)
+PARTITION = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def check_rules(validated, now: datetime | None = None) -> list[Problem]:
@@ -26,6 +29,8 @@ def check_rules(validated, now: datetime | None = None) -> list[Problem]:
     found: list[Problem] = []
     for name, pairs in rows.items():
         found += text_rules(package.resource(name), pairs)
+        if package.resource(name).source.each == "mapping":
+            found += file_name_rules(pairs)
     found += scenic_area_rules(rows["scenic_areas"], package.region)
     found += route_rules(rows["routes"], rows["route_days"], rows["route_stops"])
     found += notice_rules(rows["safety_notices"], rows["notice_spots"], rows["notice_references"])
@@ -44,10 +49,10 @@ def _at(row: Row, name: str, code: str, **params) -> Problem:
 def text_rules(spec, pairs) -> Iterator[Problem]:
     """No markup in any text, and web addresses only where a field is a link."""
     strings = [f for f in spec.fields if f["type"] == "string"]
-    for row, _ in pairs:
+    for row, typed in pairs:
         for field in strings:
             text = row.text(field["name"])
-            if not text:
+            if not text or typed.get(field["name"]) is None:
                 continue
             markup = MARKUP.search(text)
             if markup:
@@ -55,6 +60,14 @@ def text_rules(spec, pairs) -> Iterator[Problem]:
                 yield _at(row, field["name"], "value-markup", field=field["name"], snippet=snippet)
             elif field.get("format") == "uri" and not WEB_URL.match(text):
                 yield _at(row, field["name"], "value-url-scheme", field=field["name"])
+
+
+def file_name_rules(pairs) -> Iterator[Problem]:
+    """A record that has a file of its own is named after its id (routes, notices)."""
+    for row, _ in pairs:
+        stem = PurePosixPath(row.pos.file).stem
+        if row.text("id") and row.text("id") != stem:
+            yield _at(row, "id", "record-id-filename", value=row.text("id"), stem=stem)
 
 
 def scenic_area_rules(pairs, region: dict) -> Iterator[Problem]:
@@ -196,8 +209,12 @@ def scheme_rules(levels) -> Iterator[Problem]:
         thresholds = [level.get("min_percent") for _, level in scheme_levels]
         if None in thresholds:
             continue
-        if thresholds[0] != 0 or any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+        if thresholds[0] != 0:
             yield _at(scheme_levels[0][0], "min_percent", "scheme-levels-order")
+        for index in range(1, len(thresholds)):
+            if thresholds[index] <= thresholds[index - 1]:
+                yield _at(scheme_levels[index][0], "min_percent", "scheme-levels-order")
+                break
 
 
 def observation_rules(observations, areas, now: datetime) -> Iterator[Problem]:
@@ -211,6 +228,9 @@ def observation_rules(observations, areas, now: datetime) -> Iterator[Problem]:
             yield Problem(file, line, 1, "value-time-offset", {"field": "observed_at", "value": at.isoformat()})
         elif at and at > now + FUTURE_TOLERANCE:
             yield Problem(file, line, 1, "obs-future", {"value": at.isoformat(), "now": now.isoformat(timespec="minutes")})
+        if at and PARTITION.fullmatch(PurePosixPath(file).stem) and at.strftime("%Y-%m") != PurePosixPath(file).stem:
+            yield Problem(file, line, 1, "obs-partition", {"value": at.isoformat(), "file": file,
+                                                           "expected": at.strftime("%Y-%m")})
         spot = obs.get("spot_id")
         if spot not in with_capacity and (file, spot) not in reported:
             reported.add((file, spot))

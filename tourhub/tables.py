@@ -56,9 +56,15 @@ def read_tables(package: PackageSpec) -> tuple[Tables, list[Problem]]:
             continue
         paths = sorted(p for p in package.root.glob(spec.source.files) if p.is_file())
         if spec.source.each == "csv":
-            tables.csv_files[spec.name] = paths
+            tables.csv_files[spec.name] = [p for p in paths if p.resolve().is_relative_to(package.root.resolve())]
+            problems += [Problem(rel(package.root, p), 1, 1, "file-path-outside", {"path": rel(package.root, p)})
+                         for p in paths if p not in tables.csv_files[spec.name]]
             continue
         for path in paths:
+            if not path.resolve().is_relative_to(package.root.resolve()):
+                problems.append(Problem(rel(package.root, path), 1, 1, "file-path-outside",
+                                        {"path": rel(package.root, path)}))
+                continue
             document, found = load_yaml(path, rel(package.root, path))
             problems.extend(found)
             if document.root is not None:

@@ -15,6 +15,7 @@ from frictionless import Package, Resource, Schema
 from .load import Pos
 from .package import PackageSpec, ResourceSpec, load_package, rel
 from .problems import Problem, sort_problems
+from . import rules
 from .tables import Row, Tables, read_tables
 
 TYPE_NAMES = {
@@ -124,19 +125,22 @@ def _tuple(pos: Pos) -> tuple[str, int, int]:
     return pos.file, pos.line, pos.column
 
 
-def check_csv_partitions(package: PackageSpec, tables: Tables, lookups: list[Resource]) -> tuple[dict[str, list[dict]], list[Problem]]:
+def check_csv_partitions(package: PackageSpec, tables: Tables) -> tuple[dict[str, list[dict]], list[Problem]]:
     """Validate each CSV partition against its schema, with the YAML tables it refers to."""
     typed: dict[str, list[dict]] = {}
     problems: list[Problem] = []
     for name, paths in tables.csv_files.items():
         spec = package.resource(name)
+        referenced = {fk["reference"]["resource"] for fk in spec.schema.get("foreignKeys", [])} - {"", name}
+        lookups = [inline_resource(package.resource(r), tables.rows[r]) for r in sorted(referenced)]
         typed[name] = []
         for path in paths:
             file = rel(package.root, path)
-            resource = Resource(name=name, path=str(path), schema=frictionless_schema(spec),
+            resource = Resource(name=name, path=path.relative_to(package.root).as_posix(),
+                                basepath=str(package.root), schema=frictionless_schema(spec),
                                 encoding="utf-8", format="csv")
             report = Package(resources=[*lookups, resource]).validate()
-            errors = [e for task in report.tasks if task.name == name for e in task.errors]
+            errors = [*report.errors, *(e for task in report.tasks if task.name == name for e in task.errors)]
             problems.extend(_csv_problem(error, spec, path, file, package) for error in errors)
             if not errors or all(getattr(e, "row_number", None) for e in errors):
                 typed[name].extend(row.to_dict() | {"_file": file, "_line": row.row_number}
@@ -156,9 +160,10 @@ def _csv_problem(error, spec: ResourceSpec, path: Path, file: str, package: Pack
                        {"field": error.field_names[0], "value": ",".join(error.field_cells),
                         "target_zh": target.title_zh, "target_en": target.title_en})
     if error.type == "primary-key":
+        first = re.search(r"row at position (\d+)", error.note or "")
         return Problem(file, number, 1, "key-duplicate",
                        {"key_name": "+".join(spec.primary_key), "value": "/".join(error.cells[:3]),
-                        "first": file})
+                        "first": f"{file}:{first.group(1)}" if first else file})
     return _table_problem(error, Pos(file, number, column))
 
 
@@ -186,10 +191,8 @@ def _field_start(line: str, field_number: int) -> int:
     return 1
 
 
-def validate_datasets(datasets: Path, now=None) -> Validated | None:
-    """Everything wrong with the datasets, in one run. Returns None only if the descriptor is unusable."""
-    from . import rules  # rules read the typed rows this module produces
-
+def validate_datasets(datasets: Path, now=None) -> Validated:
+    """Everything wrong with the datasets, in one run (package None if the descriptor is unusable)."""
     package, problems = load_package(datasets)
     if package is None:
         return Validated(None, Tables({}, {}), {}, sort_problems(problems))
@@ -197,8 +200,7 @@ def validate_datasets(datasets: Path, now=None) -> Validated | None:
     problems += found
     typed, found = check_yaml_tables(package, tables)
     problems += found
-    lookups = [inline_resource(package.resource(n), tables.rows[n]) for n in ("scenic_areas",)]
-    csv_typed, found = check_csv_partitions(package, tables, lookups)
+    csv_typed, found = check_csv_partitions(package, tables)
     problems += found
     typed.update(csv_typed)
     validated = Validated(package, tables, typed, problems)

@@ -42,3 +42,19 @@ def test_a_50_mb_file_is_refused_and_the_other_problems_still_reported(tmp_path:
     codes = {(p.code, p.file) for p in pipeline.check(project, NOW).problems}
     assert ("file-too-large", "datasets/spots/huge.yaml") in codes
     assert ("yaml-duplicate-key", "datasets/spots/dup.yaml") in codes
+
+
+def test_a_symlink_out_of_the_datasets_folder_is_not_followed(tmp_path: Path):
+    project = make_project(tmp_path / "project")
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("- id: secret\n", encoding="utf-8")
+    (project / "datasets" / "spots" / "link.yaml").symlink_to(secret)
+    (project / "datasets" / "observations" / "2026-12.csv").symlink_to(secret)
+    problems = {(p.code, p.file) for p in pipeline.check(project, NOW).problems}
+    assert problems == {("file-path-outside", "datasets/spots/link.yaml"),
+                        ("file-path-outside", "datasets/observations/2026-12.csv")}
+
+
+def test_the_corpus_has_at_least_thirty_cases_each_expecting_a_problem():
+    assert len(CASES) >= 30
+    assert all(expected(case) for case in CASES)
