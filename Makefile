@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: site check test bench clean
 
@@ -21,17 +22,28 @@ $(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-test.lock
 	@touch $@
 
+# Browser tests drive Debian's Chromium (Playwright's own download does not work here) with
+# CJK fonts; axe-core comes from the npm registry, pinned in package-lock.json.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) / 请安装 Chromium"; exit 1; }
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 site: $(VENV)/.installed
 	$(BIN)/python build.py build
 
 check: $(VENV)/.installed
 	$(BIN)/python build.py check
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py
 
 clean:
-	rm -rf build site .site.new-* .site.old-* .pytest_cache
+	rm -rf build site .site.new-* .site.old-* .pytest_cache test-artifacts

@@ -7,10 +7,11 @@ time (a notice active or expired, a certification expired) are computed against 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 DEFAULT_SCHEME = "lbt-068-2017"
+SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,10 @@ class Notice:
     source: str
     illustrative: bool
 
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_ORDER.index(self.severity)
+
 
 @dataclass(frozen=True)
 class Standard:
@@ -209,6 +214,25 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Occupancy:
+    """An area's latest crowding: count against its approved maximum, graded by its scheme."""
+
+    area_id: str
+    scheme: WarningScheme
+    window: str                                    # daily or instant, as the scheme's basis says
+    observed_at: datetime
+    count: int
+    capacity: int
+    percent: float
+    level: WarningLevel
+    stale: bool                                    # older than the scheme allows, at build time
+    series: tuple[tuple[datetime, float], ...]     # percent over the last SERIES_DAYS days
+
+
+SERIES_DAYS = 7
+
+
+@dataclass(frozen=True)
 class Model:
     built_at: datetime
     areas: tuple[ScenicArea, ...]
@@ -265,6 +289,40 @@ class Model:
 
     def notices_for(self, spot_id: str) -> list[Notice]:
         return [notice for notice in self.notices if spot_id in notice.spot_ids]
+
+    def active_notices_for(self, spot_ids) -> list[Notice]:
+        """Notices in force now for any of the spots, most severe first."""
+        wanted = set(spot_ids)
+        found = [n for n in self.notices if wanted & set(n.spot_ids) and self.notice_state(n) == "active"]
+        return sorted(found, key=lambda n: (n.severity_rank, n.effective))
+
+    @cached_property
+    def _observations_by_key(self) -> dict[tuple[str, str], list[Observation]]:
+        grouped: dict[tuple[str, str], list[Observation]] = {}
+        for obs in sorted(self.observations, key=lambda o: o.observed_at):
+            if obs.observed_at <= self.built_at:
+                grouped.setdefault((obs.spot_id, obs.window), []).append(obs)
+        return grouped
+
+    @cached_property
+    def occupancy_by_area(self) -> dict[str, Occupancy]:
+        """Latest occupancy of every area that has both a capacity and observations."""
+        found = {}
+        for area in self.areas:
+            scheme = self.scheme_by_id[area.warning_scheme]
+            capacity = area.capacity_daily if scheme.basis == "daily" else area.capacity_instant
+            observed = self._observations_by_key.get((area.id, scheme.basis))
+            if not capacity or not observed:
+                continue
+            latest = observed[-1]
+            percent = round(100 * latest.count / capacity, 1)
+            since = latest.observed_at - timedelta(days=SERIES_DAYS)
+            series = tuple((o.observed_at, round(100 * o.count / capacity, 1))
+                           for o in observed if o.observed_at > since)
+            stale = self.built_at - latest.observed_at > timedelta(minutes=scheme.stale_after_minutes)
+            found[area.id] = Occupancy(area.id, scheme, scheme.basis, latest.observed_at, latest.count,
+                                       capacity, percent, scheme.level_for(percent), stale, series)
+        return found
 
 
 def build_model(typed: dict[str, list[dict]], built_at: datetime) -> Model:

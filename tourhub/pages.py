@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from . import geo, svg
 from .i18n import LANGS, tag_label, translate
-from .model import Model
+from .model import Model, Occupancy, Route, ScenicArea
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -46,16 +47,78 @@ def lang_path(path: str, lang: str) -> str:
 
 
 def link(from_path: str, to_path: str) -> str:
+    """A Markdown link between source files; MkDocs turns it into the right URL."""
     return posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+
+
+def url_of(path: str) -> str:
+    """The directory URL MkDocs gives a source file: routes/a.md -> routes/a/, x/index.md -> x/;
+    other files keep their path."""
+    if not path.endswith(".md"):
+        return path
+    stem = path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/"
+
+
+def html_link(from_path: str, to_path: str) -> str:
+    """A relative URL for raw HTML (which MkDocs does not rewrite), from one page to a page or file."""
+    base = url_of(from_path).rstrip("/") or "."
+    target = url_of(to_path)
+    relative = posixpath.relpath(target.rstrip("/") or ".", base)
+    return relative + "/" if target.endswith("/") or target == "" else relative
+
+
+def route_map(route: Route, model: Model, lang: str) -> Markup:
+    """The route drawn from its stops' coordinates, numbered in visiting order (inline SVG)."""
+    points = [svg.MapPoint(area.lon, area.lat, area.name.in_(lang), number, bool(area.coord_uncertainty_km))
+              for number, area in enumerate((model.area_by_id[s] for s in route.spot_ids), start=1)]
+    return Markup(svg.route_map_svg(points, title=f"{translate('map', lang)}: {route.name.in_(lang)}",
+                                    desc=translate("map_desc", lang)))
+
+
+def sparkline(occupancy: Occupancy, name: str, lang: str) -> Markup:
+    thresholds = [(level.min_percent, level.colour) for level in occupancy.scheme.levels if level.min_percent > 0]
+    return Markup(svg.occupancy_sparkline_svg(
+        occupancy.series, thresholds=thresholds, title=f"{translate('occupancy', lang)} · {name}",
+        desc=translate("last_days", lang, n=7)))
+
+
+def navigation_links(area: ScenicArea) -> dict[str, str]:
+    """Links that open 高德 / 百度 at the area, with coordinates converted from WGS-84."""
+    return {"amap": geo.amap_navigation_url(area.lon, area.lat, area.name.zh),
+            "baidu": geo.baidu_navigation_url(area.lon, area.lat, area.name.zh)}
+
+
+def map_stops_json(route: Route, model: Model, lang: str) -> str:
+    """Stops for the opt-in interactive map (WGS-84, as the tiles configured expect)."""
+    return json.dumps([{"lat": a.lat, "lon": a.lon, "name": a.name.in_(lang), "n": n}
+                       for n, a in enumerate((model.area_by_id[s] for s in route.spot_ids), start=1)],
+                      ensure_ascii=False)
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on a #rrggbb background (WCAG relative luminance)."""
+    rgb = [int(background.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("tourhub", "templates"), autoescape=True,
+                      extensions=["jinja2.ext.do"],
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["md"] = md
+    env.filters["text_colour_on"] = text_colour_on
     env.globals["front_matter"] = front_matter
     env.globals["tag_label"] = tag_label
+    env.globals["route_map"] = route_map
+    env.globals["sparkline"] = sparkline
+    env.globals["navigation_links"] = navigation_links
+    env.globals["map_stops_json"] = map_stops_json
     return env
 
 
@@ -70,6 +133,8 @@ def render_pages(model: Model, dictionary: list[dict]) -> list[Page]:
             text = env.get_template(template).render(
                 model=model, lang=lang, t=lambda key, **p: translate(key, lang, **p),
                 href=lambda target: link(full, lang_path(target, lang)),
+                html_href=lambda target: html_link(full, lang_path(target, lang)),
+                asset_href=lambda target: html_link(full, target),
                 other_lang_href=link(full, other), **context)
             pages.append(Page(full, text))
 
@@ -80,8 +145,12 @@ def render_pages(model: Model, dictionary: list[dict]) -> list[Page]:
         render("areas.md.j2", "areas/index.md")
         for area in model.areas:
             render("area.md.j2", f"areas/{area.id}.md", area=area)
+        render("crowds.md.j2", "crowds/index.md")
+        render("search.md.j2", "search/index.md")
         render("notices.md.j2", "notices/index.md")
-        render("standards.md.j2", "standards/index.md")
+        render("standards.md.j2", "standards/index.md", lookup_labels={
+            key: translate(key, lang) for key in ("valid", "suspended", "revoked", "expired", "standard",
+                                                  "valid_until", "number", "illustrative", "no_match", "failed")})
         render("data.md.j2", "data/index.md", datasets=dictionary)
         for dataset in dictionary:
             render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)

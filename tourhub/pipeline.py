@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .catalog import catalog_entries
+from .client import client_files, theme_extra
 from .model import Model, build_model
 from .pages import render_pages
 from .problems import Problem, has_errors
-from .site import SiteBuildFailed, discard, mkdocs_build, new_site_dir, publish, stage
+from .site import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
 from .validate import Validated, validate_datasets
 
 
@@ -49,16 +50,18 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
         return BuildResult(validated.problems, timings)
     model = build_model(validated.typed, now)
     lap("model")
-    pages = render_pages(model, catalog_entries(validated.package, validated.typed))
+    pages = render_pages(model, catalog_entries(validated.package, validated.typed)) + client_files(model)
     docs = stage(root, staging, pages)
     lap("pages")
     new = new_site_dir(site)
     try:
-        mkdocs_build(root / "mkdocs.yml", docs, new)
+        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model))
+        lap("mkdocs")
+        index_search(new)
+        lap("search")
     except SiteBuildFailed as error:
         discard(new)
         return BuildResult(validated.problems, timings, str(error), model)
-    lap("mkdocs")
     publish(new, site)
     lap("publish")
     return BuildResult(validated.problems, timings, None, model)

@@ -10,6 +10,8 @@ import ctypes
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -37,8 +39,9 @@ def stage(root: Path, staging: Path, pages: list[Page]) -> Path:
     return docs
 
 
-def mkdocs_build(config_file: Path, docs: Path, site_dir: Path) -> None:
-    """`mkdocs build --strict` in this process, into `site_dir`."""
+def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None) -> None:
+    """`mkdocs build --strict` in this process, into `site_dir`; `hub` becomes config.extra.hub
+    for the theme overrides."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
@@ -47,11 +50,34 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path) -> None:
     logging.getLogger("mkdocs").addHandler(handler)
     try:
         config = load_config(str(config_file), strict=True, docs_dir=str(docs), site_dir=str(site_dir))
+        if hub is not None:
+            config.extra["hub"] = hub
+        config.plugins["tourhub/page-language"] = _PageLanguage()
         build(config)
     except (Abort, MkDocsException) as error:
         raise SiteBuildFailed("\n".join([*handler.messages, str(error)])) from error
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
+
+
+class _PageLanguage:
+    """English pages under en/ declare lang="en". Material writes one `<html lang>` for the whole
+    site; browsers, screen readers and Pagefind (which segments Chinese and English differently)
+    need each page's own language."""
+
+    def on_post_page(self, output: str, page, config) -> str:
+        if page.file.src_uri.startswith("en/"):
+            return output.replace('<html lang="zh"', '<html lang="en"', 1)
+        return output
+
+
+def index_search(site_dir: Path) -> None:
+    """Pagefind's index into site_dir/pagefind/: Chinese segmented (extended build), fetched in
+    small chunks only when a visitor types a search."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    if done.returncode != 0 or not (site_dir / "pagefind" / "pagefind.js").is_file():
+        raise SiteBuildFailed(f"pagefind failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
 class _Collect(logging.Handler):

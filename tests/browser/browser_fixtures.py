@@ -1,0 +1,118 @@
+"""Fixtures for the browser tests: the built site, served on 127.0.0.1, and Debian's Chromium driven by Playwright.
+
+The site is built once per session from the shipped data, at a fixed build time, into a temp
+folder (the project's own site/ is never touched). Screenshots go to test-artifacts/.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tourhub import pipeline
+from tourhub.model import Model
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BUILT_AT = datetime(2026, 11, 29, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    folder: Path
+    model: Model
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> BuiltSite:
+    out = tmp_path_factory.mktemp("site")
+    result = pipeline.build(ROOT, now=BUILT_AT, site=out / "site", staging=out / "staging")
+    assert result.ok, result.error or [p.to_text() for p in result.problems]
+    return BuiltSite(out / "site", result.model)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built):
+    handler = functools.partial(_QuietHandler, directory=str(built.folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One browser context: remembers every request that left 127.0.0.1, and page errors."""
+
+    def __init__(self, browser, viewport: dict, block_third_party: bool):
+        self.context = browser.new_context(viewport=viewport, locale="zh-CN",
+                                           timezone_id="Asia/Shanghai")
+        self.foreign_requests: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route if block_third_party else self._watch)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _is_foreign(self, url: str) -> bool:
+        return urlsplit(url).hostname not in ("127.0.0.1", None) and not url.startswith("data:")
+
+    def _watch(self, route) -> None:
+        if self._is_foreign(route.request.url):
+            self.foreign_requests.append(route.request.url)
+        route.continue_()
+
+    def _route(self, route) -> None:
+        if self._is_foreign(route.request.url):
+            self.foreign_requests.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser):
+    """visit(viewport=PHONE, block_third_party=True) -> Visit; closed after the test."""
+    opened: list[Visit] = []
+
+    def open_visit(viewport: dict = PHONE, block_third_party: bool = True) -> Visit:
+        opened.append(Visit(browser, viewport, block_third_party))
+        return opened[-1]
+
+    yield open_visit
+    for one in opened:
+        one.close()

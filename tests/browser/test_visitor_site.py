@@ -1,0 +1,179 @@
+"""What a visitor on a phone in China relies on, checked in real headless Chromium."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from browser_fixtures import DESKTOP, PHONE, ROOT, browser, built, site_url, visit  # noqa: F401 (fixtures)
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+RED_ROUTE = "routes/huayingshan-red-hongyan/"
+PAGES = {"home": "", "route": RED_ROUTE, "area": "areas/huayingshan/", "crowds": "crowds/",
+         "notices": "notices/", "standards": "standards/", "search": "search/"}
+
+
+def open_page(visit, url: str):
+    visit.page.goto(url, wait_until="load")
+    return visit.page
+
+
+def search_results(page, query_url: str) -> list[str]:
+    page.goto(query_url, wait_until="load")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+    return page.eval_on_selector_all(".pagefind-ui__result-link", "links => links.map(a => a.href)")
+
+
+@pytest.mark.parametrize("query", ["华蓥山", "红色旅游"])
+def test_a_chinese_search_finds_the_huayingshan_red_route(visit, site_url, query):
+    links = search_results(visit().page, f"{site_url}search/?q={query}")
+    assert any(link.endswith(RED_ROUTE) and "/en/" not in link for link in links), links
+
+
+def test_a_chinese_search_for_dazu_finds_the_stone_carvings(visit, site_url):
+    links = search_results(visit().page, f"{site_url}search/?q=大足")
+    assert any(link.endswith("areas/dazu-rock-carvings/") for link in links), links
+
+
+def test_an_english_search_finds_the_english_red_route(visit, site_url):
+    links = search_results(visit().page, f"{site_url}en/search/?q=Huaying")
+    assert any(link.endswith("en/" + RED_ROUTE) for link in links), links
+
+
+def test_the_search_box_on_every_page_leads_to_results(visit, site_url):
+    page = open_page(visit(), site_url + RED_ROUTE)
+    page.fill("#th-q", "钓鱼城")
+    page.press("#th-q", "Enter")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+    assert "search/?q=" in page.url
+
+
+def _severe_active(model):
+    return next(n for n in model.notices
+                if n.severity in ("Severe", "Extreme") and model.notice_state(n) == "active")
+
+
+def test_a_severe_active_notice_shows_the_banner_on_every_page(visit, site_url, built):
+    notice = _severe_active(built.model)
+    one = visit()
+    one.page.clock.install(time=notice.effective + timedelta(hours=1))
+    for path in ("", RED_ROUTE, "en/"):
+        page = open_page(one, site_url + path)
+        alert = page.locator("[data-th-alert]", has_text=notice.headline.in_("en" if path == "en/" else "zh"))
+        assert alert.is_visible()
+
+
+def test_the_banner_disappears_once_the_notice_expired_without_a_rebuild(visit, site_url, built):
+    notice = _severe_active(built.model)
+    one = visit()
+    one.page.clock.install(time=notice.expires + timedelta(minutes=1))
+    page = open_page(one, site_url)
+    assert page.locator("[data-th-alert]", has_text=notice.headline.zh).is_hidden()
+    assert page.locator(".md-banner").is_hidden()
+
+
+def test_crowd_levels_show_colour_label_and_observation_time(visit, site_url, built):
+    page = open_page(visit(), site_url + "crowds/")
+    cards = page.locator(".th-crowd")
+    assert cards.count() == len(built.model.occupancy_by_area) >= 10
+    labels = {level.label.zh for scheme in built.model.schemes for level in scheme.levels}
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        colour = card.locator(".th-badge").evaluate("el => getComputedStyle(el).backgroundColor")
+        assert colour not in ("", "rgba(0, 0, 0, 0)")
+        assert card.locator(".th-crowd__label").inner_text() in labels
+        assert card.locator("time").get_attribute("datetime")
+
+
+def test_old_observations_and_an_old_build_are_marked_stale_in_the_browser(visit, site_url, built):
+    one = visit()
+    one.page.clock.install(time=built.model.built_at + timedelta(days=2))
+    page = open_page(one, site_url + "crowds/")
+    assert page.locator("[data-th-stale-mark]").first.is_visible()
+    note = page.locator("[data-th-built-at]")
+    assert note.is_visible() and "48" in note.inner_text()
+
+
+def test_a_fresh_build_is_not_called_stale(visit, site_url, built):
+    one = visit()
+    one.page.clock.install(time=built.model.built_at + timedelta(minutes=5))
+    page = open_page(one, site_url + "crowds/")
+    assert page.locator("[data-th-built-at]").is_hidden()
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("lang", ["", "en/"])
+def test_a_phone_never_scrolls_sideways(visit, site_url, name, lang):
+    page = open_page(visit(PHONE), site_url + lang + PAGES[name])
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_requests_a_third_party_host(visit, site_url, name):
+    one = visit(block_third_party=False)
+    open_page(one, site_url + PAGES[name])
+    one.page.wait_for_load_state("networkidle")
+    assert one.foreign_requests == []
+
+
+def test_the_route_page_is_complete_with_third_party_hosts_blocked(visit, site_url, built):
+    route = next(r for r in built.model.routes if r.id == "huayingshan-red-hongyan")
+    one = visit(PHONE, block_third_party=True)
+    page = open_page(one, site_url + RED_ROUTE)
+    assert page.locator("figure.th-map svg circle").count() == len(route.spot_ids)
+    assert page.locator(".th-stop").count() == len(route.stops)
+    for spot in route.spot_ids:
+        assert page.locator(f".th-stop a[href$='areas/{spot}/']").count() >= 1
+    assert page.locator(".th-nav-links a[href^='https://uri.amap.com/']").count() == len(route.stops)
+    page.click("[data-th-load-map]")        # tiles are blocked: the SVG map and stops stay
+    page.wait_for_selector(".leaflet-container", timeout=10_000)
+    assert page.locator("figure.th-map svg").is_visible()
+    assert all("127.0.0.1" not in url for url in one.foreign_requests)
+    assert one.errors == []
+
+
+def test_the_interactive_map_loads_leaflet_from_the_site_itself(visit, site_url):
+    one = visit(DESKTOP, block_third_party=True)
+    page = open_page(one, site_url + RED_ROUTE)
+    with page.expect_response(lambda r: r.url.endswith("leaflet.js")) as response:
+        page.click("[data-th-load-map]")
+    assert response.value.url.startswith(site_url) and response.value.ok
+
+
+def test_the_certificate_lookup_says_at_once_whether_a_provider_is_certified(visit, site_url, built):
+    cert = built.model.certifications[0]
+    page = open_page(visit(), site_url + "standards/")
+    page.fill("#th-lookup-q", cert.holder.zh[:4])
+    result = page.locator(".th-cert", has_text=cert.holder.zh).first
+    result.wait_for()
+    assert result.locator(".th-cert__status").inner_text() in {"有效", "暂停", "撤销", "已过期"}
+    assert cert.standard in result.inner_text()
+
+
+@pytest.mark.parametrize("name", ["home", "route", "area", "crowds", "notices", "standards"])
+def test_axe_finds_no_serious_or_critical_violation(visit, site_url, name):
+    page = open_page(visit(DESKTOP), site_url + PAGES[name])
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_screenshots_of_the_route_page(visit, site_url, lang, viewport):
+    one = visit(PHONE if viewport == "phone" else DESKTOP)
+    open_page(one, site_url + lang + RED_ROUTE)
+    path: Path = one.screenshot(f"route-{viewport}-{lang.strip('/') or 'zh'}")
+    assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["home", "area", "crowds", "notices", "standards"])
+def test_screenshots_of_the_other_pages_on_a_phone(visit, site_url, name):
+    one = visit(PHONE)
+    open_page(one, site_url + PAGES[name])
+    assert one.screenshot(f"{name}-phone-zh").stat().st_size > 10_000
