@@ -42,8 +42,9 @@ check: $(VENV)/.installed
 test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_page_weight.py
 
 clean:
 	rm -rf build site .site.new-* .site.old-* .pytest_cache test-artifacts

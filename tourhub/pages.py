@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import geo, svg
 from .i18n import LANGS, tag_label, translate
@@ -22,10 +22,11 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
 def md(text) -> Markup:
-    """Plain text made safe for Markdown inline context: no HTML, no Markdown syntax, one line."""
+    """Plain text made safe for Markdown inline context: no HTML, no Markdown syntax, one line.
+    Quotes stay as they are (text, not attribute context), so headings read right in the TOC."""
     if text is None:
         return Markup("")
-    escaped = str(escape(str(text)))
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
     return Markup(" ".join(escaped.split()))
 

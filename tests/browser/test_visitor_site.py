@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -177,3 +178,14 @@ def test_screenshots_of_the_other_pages_on_a_phone(visit, site_url, name):
     one = visit(PHONE)
     open_page(one, site_url + PAGES[name])
     assert one.screenshot(f"{name}-phone-zh").stat().st_size > 10_000
+
+
+def test_every_route_prints_as_a_handout_of_at_most_two_a4_pages(visit, site_url, built):
+    page = visit(DESKTOP).page
+    for route in built.model.routes:
+        page.goto(f"{site_url}routes/{route.id}/", wait_until="load")
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 1 <= pages <= 2, (route.id, pages)
+    page.emulate_media(media="print")
+    assert page.locator(".th-bar").is_hidden() and page.locator("figure.th-map svg").is_visible()
