@@ -79,10 +79,22 @@ def route_map(route: Route, model: Model, lang: str) -> Markup:
                                     desc=translate("map_desc", lang)))
 
 
+SPARKLINE_POINTS = 84   # a week at one point per two hours: enough for a 240 px chart
+
+
+def thinned(series, most: int):
+    """At most `most` evenly spaced points of a series, always keeping the latest one."""
+    if len(series) <= most:
+        return tuple(series)
+    step = -(-len(series) // most)
+    kept = list(series[::-1][::step])[::-1]
+    return tuple(kept)
+
+
 def sparkline(occupancy: Occupancy, name: str, lang: str) -> Markup:
     thresholds = [(level.min_percent, level.colour) for level in occupancy.scheme.levels if level.min_percent > 0]
     return Markup(svg.occupancy_sparkline_svg(
-        occupancy.series, thresholds=thresholds, title=f"{translate('occupancy', lang)} · {name}",
+        thinned(occupancy.series, SPARKLINE_POINTS), thresholds=thresholds, title=f"{translate('occupancy', lang)} · {name}",
         desc=translate("last_days", lang, n=7)))
 
 
