@@ -28,14 +28,33 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _resource(package: PackageSpec, name: str) -> dict:
+    return next(r for r in package.descriptor["resources"] if r["name"] == name)
+
+
+def _span(rows: list[dict], names: tuple[str, ...]) -> tuple[date, date] | None:
+    """Earliest and latest date found in any of the named fields (temporal coverage)."""
+    days = [value.date() if isinstance(value, datetime) else value
+            for row in rows for name in names
+            for value in [row.get(name)] if isinstance(value, (date, datetime))]
+    return (min(days), max(days)) if days else None
+
+
+TEMPORAL_FIELDS = ("observed_at", "effective", "expires", "sent", "valid_from", "valid_until", "issued")
+
+
 def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[dict]:
     entries = []
     for spec in package.resources:
         rows = typed.get(spec.name, [])
         names = spec.field_names
+        resource = _resource(package, spec.name)
         entries.append({
             "name": spec.name,
             "title": {"zh": spec.title_zh, "en": spec.title_en},
+            "description": {"zh": resource.get("x-description-zh", ""), "en": resource.get("description", "")},
+            "frequency": resource.get("x-frequency", "IRREG"),
+            "temporal": _span(rows, TEMPORAL_FIELDS),
             "rows": len(rows),
             "primary_key": spec.primary_key,
             "foreign_keys": [{"fields": fk["fields"], "resource": fk["reference"]["resource"] or spec.name,

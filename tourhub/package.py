@@ -33,6 +33,7 @@ class ResourceSpec:
     title_zh: str
     schema: dict
     source: Source
+    schema_path: str = ""       # relative to datasets/, e.g. schemas/routes.yaml
 
     @property
     def fields(self) -> list[dict]:
@@ -117,7 +118,7 @@ def load_package(datasets: Path) -> tuple[PackageSpec | None, list[Problem]]:
         if schema_doc.root is not None:
             resources.append(ResourceSpec(resource["name"], resource.get("title", resource["name"]),
                                           resource.get("x-title-zh", resource["name"]),
-                                          to_python(schema_doc.root), source))
+                                          to_python(schema_doc.root), source, schema_path))
     if problems:
         return None, problems
     return PackageSpec(datasets, descriptor, tuple(resources)), problems

@@ -7,6 +7,7 @@ to .md files, which `mkdocs build --strict` checks.
 from __future__ import annotations
 
 import json
+from importlib.metadata import version as _version
 import posixpath
 import re
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import geo, svg
+from . import geo, schema_org, svg
+from .dcat import json_for_script
 from .i18n import LANGS, tag_label, translate
 from .model import Model, Occupancy, Route, ScenicArea
 
@@ -39,8 +41,11 @@ def front_matter(**values) -> Markup:
 
 @dataclass(frozen=True)
 class Page:
+    """A file for the site: a Markdown page for MkDocs, or any other file copied as it is
+    (JSON, CSV, XML, a zip). `content` is text (written as UTF-8) or bytes (written unchanged)."""
+
     path: str       # relative to the docs dir, POSIX, e.g. "en/routes/huayingshan-red.md"
-    text: str
+    content: str | bytes
 
 
 def lang_path(path: str, lang: str) -> str:
@@ -119,6 +124,11 @@ def text_colour_on(background: str) -> str:
     return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
+def structured_data(document: dict) -> Markup:
+    """A schema.org JSON-LD block; data cannot close the script element."""
+    return Markup('<script type="application/ld+json">' + json_for_script(document) + "</script>")
+
+
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("tourhub", "templates"), autoescape=True,
                       extensions=["jinja2.ext.do"],
@@ -132,10 +142,14 @@ def environment() -> Environment:
     env.globals["sparkline"] = sparkline
     env.globals["navigation_links"] = navigation_links
     env.globals["map_stops_json"] = map_stops_json
+    env.globals["frictionless_version"] = _version("frictionless")
+    env.globals["structured_data"] = structured_data
+    env.globals["tourist_trip"] = schema_org.tourist_trip
+    env.globals["tourist_attraction"] = schema_org.tourist_attraction
     return env
 
 
-def render_pages(model: Model, dictionary: list[dict]) -> list[Page]:
+def render_pages(model: Model, dictionary: list[dict], base_url: str = "") -> list[Page]:
     """Every generated page, in both languages. `dictionary` describes the datasets (catalog)."""
     env = environment()
     pages: list[Page] = []
@@ -147,6 +161,7 @@ def render_pages(model: Model, dictionary: list[dict]) -> list[Page]:
                 model=model, lang=lang, t=lambda key, **p: translate(key, lang, **p),
                 href=lambda target: link(full, lang_path(target, lang)),
                 html_href=lambda target: html_link(full, lang_path(target, lang)),
+                base_url=base_url,
                 asset_href=lambda target: html_link(full, target),
                 other_lang_href=link(full, other), **context)
             pages.append(Page(full, text))
@@ -167,4 +182,5 @@ def render_pages(model: Model, dictionary: list[dict]) -> list[Page]:
         render("data.md.j2", "data/index.md", datasets=dictionary)
         for dataset in dictionary:
             render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)
+        render("developers.md.j2", "data/developers.md", datasets=dictionary)
     return pages

@@ -1,16 +1,20 @@
 """The stages strung together: validate -> model -> pages -> MkDocs -> swap into site/."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .catalog import catalog_entries
+import yaml
+
 from .client import client_files, theme_extra
+from .history import dataset_history
 from .model import Model, build_model
 from .pages import render_pages
 from .problems import Problem, has_errors
+from .publication import build_publication
 from .site import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
 from .validate import Validated, validate_datasets
 
@@ -25,6 +29,13 @@ class BuildResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.problems) and self.error is None
+
+
+def site_url(root: Path) -> str:
+    """Where the site is published: $HUB_SITE_URL (set by the publishing workflow), else
+    mkdocs.yml's site_url. Absolute URLs in the catalog and feeds start with it."""
+    url = os.environ.get("HUB_SITE_URL") or (yaml.safe_load((root / "mkdocs.yml").read_text("utf-8")) or {}).get("site_url")
+    return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
 def check(root: Path, now: datetime | None = None) -> Validated:
@@ -50,12 +61,15 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
         return BuildResult(validated.problems, timings)
     model = build_model(validated.typed, now)
     lap("model")
-    pages = render_pages(model, catalog_entries(validated.package, validated.typed)) + client_files(model)
+    base_url = site_url(root)
+    publication = build_publication(validated, model, dataset_history(root, validated.package), base_url)
+    lap("exports")
+    pages = render_pages(model, publication.catalog, base_url) + client_files(model) + publication.files
     docs = stage(root, staging, pages)
     lap("pages")
     new = new_site_dir(site)
     try:
-        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model))
+        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model), base_url)
         lap("mkdocs")
         index_search(new)
         lap("search")

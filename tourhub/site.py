@@ -35,11 +35,15 @@ def stage(root: Path, staging: Path, pages: list[Page]) -> Path:
     for page in pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.text, encoding="utf-8")
+        if isinstance(page.content, bytes):
+            target.write_bytes(page.content)
+        else:
+            target.write_text(page.content, encoding="utf-8")
     return docs
 
 
-def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None) -> None:
+def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None,
+                 site_url: str | None = None) -> None:
     """`mkdocs build --strict` in this process, into `site_dir`; `hub` becomes config.extra.hub
     for the theme overrides."""
     from mkdocs.commands.build import build
@@ -52,6 +56,8 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
         config = load_config(str(config_file), strict=True, docs_dir=str(docs), site_dir=str(site_dir))
         if hub is not None:
             config.extra["hub"] = hub
+        if site_url:
+            config.site_url = site_url
         config.plugins["tourhub/page-language"] = _PageLanguage()
         build(config)
     except (Abort, MkDocsException) as error:

@@ -13,7 +13,8 @@ from browser_fixtures import DESKTOP, PHONE, ROOT, browser, built, site_url, vis
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 RED_ROUTE = "routes/huayingshan-red-hongyan/"
 PAGES = {"home": "", "route": RED_ROUTE, "area": "areas/huayingshan/", "crowds": "crowds/",
-         "notices": "notices/", "standards": "standards/", "search": "search/"}
+         "notices": "notices/", "standards": "standards/", "search": "search/",
+         "data": "data/", "dataset": "data/scenic_areas/"}
 
 
 def open_page(visit, url: str):
@@ -154,7 +155,7 @@ def test_the_certificate_lookup_says_at_once_whether_a_provider_is_certified(vis
     assert cert.standard in result.inner_text()
 
 
-@pytest.mark.parametrize("name", ["home", "route", "area", "crowds", "notices", "standards"])
+@pytest.mark.parametrize("name", ["home", "route", "area", "crowds", "notices", "standards", "data", "dataset"])
 def test_axe_finds_no_serious_or_critical_violation(visit, site_url, name):
     page = open_page(visit(DESKTOP), site_url + PAGES[name])
     page.add_script_tag(path=str(AXE))
@@ -173,7 +174,7 @@ def test_screenshots_of_the_route_page(visit, site_url, lang, viewport):
     assert path.stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("name", ["home", "area", "crowds", "notices", "standards"])
+@pytest.mark.parametrize("name", ["home", "area", "crowds", "notices", "standards", "dataset"])
 def test_screenshots_of_the_other_pages_on_a_phone(visit, site_url, name):
     one = visit(PHONE)
     open_page(one, site_url + PAGES[name])

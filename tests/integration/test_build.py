@@ -65,9 +65,11 @@ def test_no_page_loads_anything_from_another_host(project: Path):
     site = built(project)
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        loaded = re.findall(r'<(?:script|img|iframe)[^>]+src="([^"]+)"|<link[^>]+href="([^"]+)"', html)
-        for src, href in loaded:
-            assert not re.match(r"(https?:)?//", src or href), (page, src or href)
+        loaded = re.findall(r'<(?:script|img|iframe|source|video|audio)[^>]+src="([^"]+)"', html)
+        loaded += [re.search(r'href="([^"]+)"', tag).group(1) for tag in re.findall(r"<link[^>]*>", html)
+                   if 'href="' in tag and not re.search(r'rel="(canonical|alternate)"', tag)]
+        for url in loaded:
+            assert not re.match(r"(https?:)?//", url), (page, url)
         assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
 
 

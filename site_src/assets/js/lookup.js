@@ -59,4 +59,5 @@
     show();
   }, function () { out.textContent = labels.failed; });
   input.addEventListener("input", show);
+  form.addEventListener("submit", function (event) { event.preventDefault(); show(); });
 })();

@@ -1,4 +1,4 @@
-/* The interactive route map, only when the visitor asks for it: loads the self-hosted Leaflet,
+/* The print button, and the interactive route map, only when the visitor asks for it: loads the self-hosted Leaflet,
    then tiles from the URL configured in mkdocs.yml (extra.map_tiles). The SVG route map drawn at
    build time stays on the page, so nothing is lost when the tiles or the network fail. */
 (function () {
@@ -36,6 +36,10 @@
     });
     map.fitBounds(points, { padding: [24, 24] });
   }
+
+  document.querySelectorAll("[data-th-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
 
   document.querySelectorAll("[data-th-load-map]").forEach(function (button) {
     button.addEventListener("click", function () {

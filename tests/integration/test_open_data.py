@@ -1,0 +1,175 @@
+"""What partners download, read back by independent readers: Frictionless, pyshacl, lxml with
+the OASIS XSD, feedparser, openpyxl, an RFC 7946 check, and sha256 of the bytes served."""
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import io
+import json
+import re
+import subprocess
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import feedparser
+import pytest
+import requests
+from lxml import etree
+
+from conftest import ROOT
+from tourhub import pipeline
+from tourhub.history import dataset_history
+from tourhub.package import load_package
+
+BUILT_AT = datetime(2026, 11, 29, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+SPECS = ROOT / "tests" / "specs"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("open-data")
+    result = pipeline.build(ROOT, now=BUILT_AT, site=out / "site", staging=out / "staging")
+    assert result.ok, result.error or [p.to_text() for p in result.problems]
+    return out / "site"
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_frictionless_validates_the_published_data_package_and_every_csv(site):
+    from frictionless import validate
+    report = validate(str(site / "data" / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "type", "note"])[:10]
+    descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
+    assert len(report.tasks) == len(descriptor["resources"]) >= 12
+    assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in descriptor["resources"])
+
+
+def test_the_excel_csv_has_a_bom_and_crlf_and_the_same_rows(site):
+    plain = (site / "data" / "scenic_areas.csv").read_bytes()
+    excel = (site / "data" / "scenic_areas.excel.csv").read_bytes()
+    assert excel.startswith(b"\xef\xbb\xbf") and b"\r\n" in excel and not plain.startswith(b"\xef\xbb\xbf")
+    rows = lambda data, enc: list(csv.reader(io.StringIO(data.decode(enc), newline="")))  # noqa: E731
+    assert rows(plain, "utf-8") == rows(excel, "utf-8-sig")
+
+
+def test_xlsx_opens_with_the_same_header_and_rows(site):
+    from openpyxl import load_workbook
+    book = load_workbook(site / "data" / "scenic_areas.xlsx", read_only=True)
+    sheet_rows = list(book.worksheets[0].iter_rows(values_only=True))
+    csv_rows = list(csv.reader(io.StringIO((site / "data" / "scenic_areas.csv").read_text("utf-8"))))
+    assert list(sheet_rows[0]) == csv_rows[0] and len(sheet_rows) == len(csv_rows)
+
+
+def _is_position(value) -> bool:
+    return (isinstance(value, list) and len(value) in (2, 3) and all(isinstance(v, (int, float)) for v in value)
+            and -180 <= value[0] <= 180 and -90 <= value[1] <= 90)
+
+
+@pytest.mark.parametrize("name, geometry", [("scenic_areas", "Point"), ("routes", "LineString")])
+def test_geojson_is_rfc_7946_with_lon_lat_in_the_region(site, name, geometry):
+    document = json.loads((site / "data" / f"{name}.geojson").read_text("utf-8"))
+    assert document["type"] == "FeatureCollection" and "crs" not in document and document["features"]
+    for feature in document["features"]:
+        assert feature["type"] == "Feature" and isinstance(feature["properties"], dict)
+        geo = feature["geometry"]
+        assert geo["type"] == geometry
+        positions = [geo["coordinates"]] if geometry == "Point" else geo["coordinates"]
+        assert geometry == "Point" or len(positions) >= 2
+        for position in positions:
+            assert _is_position(position)
+            assert 97 <= position[0] <= 110.5 and 26 <= position[1] <= 34.5   # lon first
+
+
+def test_the_dcat_catalog_conforms_to_the_official_dcat_ap_3_shapes(site):
+    import pyshacl
+    from rdflib import Graph
+    data = Graph().parse(data=(site / "catalog.jsonld").read_text("utf-8"), format="json-ld")
+    shapes = Graph().parse(SPECS / "dcat-ap-3.0.1" / "dcat-ap-SHACL.ttl", format="turtle")
+    conforms, _, text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+    assert conforms, text
+    turtle = Graph().parse(data=(site / "catalog.ttl").read_text("utf-8"), format="turtle")
+    assert len(turtle) == len(data)
+
+
+def test_every_cap_file_validates_against_the_oasis_cap_1_2_schema(site):
+    schema = etree.XMLSchema(etree.parse(str(SPECS / "cap-1.2" / "CAP-v1.2-schema.xsd")))
+    files = sorted((site / "cap").glob("*.xml"))
+    assert len(files) >= 6
+    for file in files:
+        document = etree.parse(str(file))
+        assert schema.validate(document), (file.name, schema.error_log)
+
+
+def test_every_feed_parses_without_errors(site):
+    feeds = sorted(site.rglob("*.atom"))
+    assert (site / "cap" / "index.atom") in feeds and (site / "data" / "scenic_areas.atom") in feeds
+    for feed in feeds:
+        parsed = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
+        assert parsed.feed.get("title")
+
+
+def test_the_crowd_feed_lists_every_area_with_a_level(site):
+    feed = json.loads((site / "data" / "crowd" / "latest.json").read_text("utf-8"))
+    assert len(feed["areas"]) >= 10
+    for area in feed["areas"]:
+        assert area["level"] and area["label_zh"] and area["observed_at"] and isinstance(area["stale"], bool)
+
+
+def test_every_checksum_on_a_dataset_page_matches_the_bytes_served(site, served):
+    pages = sorted((site / "data").glob("*/index.html"))
+    assert len(pages) >= 12
+    checked = 0
+    for page in pages:
+        html = page.read_text("utf-8")
+        for href, digest, size in re.findall(r'href="([^"]+)"[^>]*data-sha256="([0-9a-f]{64})" data-bytes="(\d+)"', html):
+            url = requests.compat.urljoin(served + page.parent.relative_to(site).as_posix() + "/", href)
+            body = requests.get(url, timeout=10).content
+            assert hashlib.sha256(body).hexdigest() == digest and len(body) == int(size), url
+            checked += 1
+    assert checked >= 12 * 4
+
+
+def test_dataset_pages_embed_a_schema_org_dataset(site):
+    html = (site / "data" / "scenic_areas" / "index.html").read_text("utf-8")
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    dataset = json.loads(block)
+    assert dataset["@type"] == "Dataset" and len(dataset["description"]) >= 50
+    assert dataset["license"] and dataset["distribution"]
+
+
+def test_route_and_area_pages_embed_tourist_trip_and_attraction(site):
+    for path, kind in (("routes/huayingshan-red-hongyan", "TouristTrip"), ("areas/huayingshan", "TouristAttraction")):
+        html = (site / path / "index.html").read_text("utf-8")
+        block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+        assert json.loads(block)["@type"] == kind
+
+
+def test_the_developers_page_shows_pandas_r_and_curl(site):
+    for lang in ("", "en/"):
+        text = (site / lang / "data" / "developers" / "index.html").read_text("utf-8")
+        assert "pd.read_csv" in text and "read_csv(" in text and "curl" in text
+
+
+def test_history_is_computed_from_git_and_says_so_in_a_shallow_clone(tmp_path):
+    package, _ = load_package(ROOT / "datasets")
+    history = dataset_history(ROOT, package)["scenic_areas"]
+    assert history.available and history.changes and history.data_changed
+    assert any(c.added > 0 for c in history.changes) and any(c.schema_changed for c in history.changes)
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(shallow)], check=True)
+    package, _ = load_package(shallow / "datasets")
+    assert dataset_history(shallow, package)["scenic_areas"].reason == "shallow"

@@ -1,0 +1,254 @@
+"""Downloads for partners, from the validated tables: CSV (UTF-8, and UTF-8 with BOM and CRLF
+for Excel in China), JSON, XLSX, GeoJSON for areas and routes (RFC 7946), the published
+datapackage.json (with each CSV's bytes and sha256, so Frictionless checks integrity) and a zip
+of the whole package.
+
+Every file lives at a stable URL (`data/<dataset>.<ext>`) and again under a content-addressed
+version (`data/versions/<id>/<dataset>.<ext>`, id = start of the CSV's sha256), so a partner
+can pin exactly the bytes they tested with.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from .model import Model, Text
+from .package import PackageSpec
+
+DATA_DIR = "data"
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed entry times: the same data always zips to the same bytes
+TABLE_SCHEMA = "https://specs.frictionlessdata.io/table-schema/"
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file partners can fetch: what it holds, where, and its bytes."""
+
+    dataset: str            # resource name, or "package"
+    path: str               # relative to the site root, POSIX
+    media_type: str
+    format_code: str        # EU file-type code: CSV, JSON, XLSX, GEOJSON, ZIP
+    label: Text
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def cell_text(value) -> str:
+    """A value as CSV text the Table Schema reads back: ISO dates, lowercase booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def cell_json(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    return cell_text(value)
+
+
+def csv_bytes(names: list[str], rows: list[dict], *, excel: bool = False) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n" if excel else "\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([cell_text(row.get(name)) for name in names])
+    return out.getvalue().encode("utf-8-sig" if excel else "utf-8")
+
+
+def json_bytes(names: list[str], rows: list[dict]) -> bytes:
+    records = [{name: cell_json(row.get(name)) for name in names} for row in rows]
+    return json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def xlsx_bytes(title: str, names: list[str], rows: list[dict]) -> bytes:
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append(names)
+    for row in rows:
+        sheet.append([_xlsx_cell(row.get(name)) for name in names])
+    out = io.BytesIO()
+    book.save(out)
+    return _normalised_zip(out.getvalue())
+
+
+def _xlsx_cell(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()      # Excel has no time zones: keep the offset as text
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _normalised_zip(data: bytes) -> bytes:
+    """The same zip with fixed entry times, so unchanged data gives unchanged bytes and hashes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(zipfile.ZipInfo(info.filename, ZIP_TIME), source.read(info.filename),
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def areas_geojson(model: Model) -> bytes:
+    """Scenic areas as RFC 7946 Points ([lon, lat], WGS-84)."""
+    features = [{
+        "type": "Feature",
+        "id": area.id,
+        "geometry": {"type": "Point", "coordinates": [round(area.lon, 6), round(area.lat, 6)]},
+        "properties": {
+            "id": area.id, "name_zh": area.name.zh, "name_en": area.name.en, "a_level": area.a_level,
+            "admin_code": area.admin_code, "city_zh": area.city.zh, "city_en": area.city.en,
+            "tags": list(area.tags), "coord_uncertainty_km": area.coord_uncertainty_km,
+            "source": area.source,
+        },
+    } for area in model.areas]
+    return _geojson(features)
+
+
+def routes_geojson(model: Model) -> bytes:
+    """Routes as RFC 7946 LineStrings through their stops in visiting order."""
+    features = []
+    for route in model.routes:
+        areas = [model.area_by_id[spot] for spot in route.spot_ids]
+        coordinates = [[round(a.lon, 6), round(a.lat, 6)] for a in areas]
+        geometry = ({"type": "LineString", "coordinates": coordinates} if len(coordinates) > 1
+                    else {"type": "Point", "coordinates": coordinates[0]})
+        features.append({
+            "type": "Feature",
+            "id": route.id,
+            "geometry": geometry,
+            "properties": {"id": route.id, "name_zh": route.name.zh, "name_en": route.name.en,
+                           "theme": route.theme, "days": len(route.days), "stops": list(route.spot_ids),
+                           "distance_km": route.distance_km, "source": route.source},
+        })
+    return _geojson(features)
+
+
+def _geojson(features: list[dict]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _label(zh: str, en: str) -> Text:
+    return Text(zh, en)
+
+
+def dataset_downloads(spec, rows: list[dict], model: Model) -> list[Download]:
+    """Every file of one dataset, at its stable path."""
+    names, base = spec.field_names, f"{DATA_DIR}/{spec.name}"
+    files = [
+        Download(spec.name, f"{base}.csv", "text/csv", "CSV", _label("CSV（UTF-8）", "CSV (UTF-8)"),
+                 csv_bytes(names, rows)),
+        Download(spec.name, f"{base}.excel.csv", "text/csv", "CSV",
+                 _label("CSV（Excel 用，带 BOM）", "CSV for Excel (UTF-8 with BOM)"),
+                 csv_bytes(names, rows, excel=True)),
+        Download(spec.name, f"{base}.json", "application/json", "JSON", _label("JSON", "JSON"),
+                 json_bytes(names, rows)),
+        Download(spec.name, f"{base}.xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
+                 _label("Excel 工作簿（XLSX）", "Excel workbook (XLSX)"), xlsx_bytes(spec.name, names, rows)),
+    ]
+    geo = {"scenic_areas": areas_geojson, "routes": routes_geojson}.get(spec.name)
+    if geo:
+        files.append(Download(spec.name, f"{base}.geojson", "application/geo+json", "GEOJSON",
+                              _label("GeoJSON（WGS-84）", "GeoJSON (WGS-84)"), geo(model)))
+    return files
+
+
+def version_id(downloads: list[Download]) -> str:
+    return downloads[0].sha256[:12]
+
+
+def versioned(downloads: list[Download]) -> list[Download]:
+    """The same files again under data/versions/<id>/, id from the dataset's CSV bytes."""
+    version = version_id(downloads)
+    return [Download(d.dataset, f"{DATA_DIR}/versions/{version}/{d.path.rsplit('/', 1)[1]}", d.media_type,
+                     d.format_code, d.label, d.data) for d in downloads]
+
+
+def published_descriptor(package: PackageSpec, csv_files: dict[str, Download]) -> dict:
+    """datapackage.json as partners get it: our descriptor without the loader's x-source, each
+    resource pointing at its CSV (a path relative to data/) with bytes and sha256."""
+    descriptor = {key: value for key, value in package.descriptor.items()
+                  if key not in ("resources", "x-region")}
+    descriptor["resources"] = []
+    for spec in package.resources:
+        csv_file = csv_files[spec.name]
+        resource = {key: value for key, value in _resource_entry(package, spec.name).items()
+                    if key not in ("x-source", "schema")}
+        resource.update({
+            "path": csv_file.path.removeprefix(f"{DATA_DIR}/"), "format": "csv", "mediatype": "text/csv",
+            "encoding": "utf-8", "bytes": csv_file.size, "hash": f"sha256:{csv_file.sha256}",
+            "schema": spec.schema,
+        })
+        descriptor["resources"].append(resource)
+    return descriptor
+
+
+def _resource_entry(package: PackageSpec, name: str) -> dict:
+    return next(r for r in package.descriptor["resources"] if r["name"] == name)
+
+
+def package_downloads(package: PackageSpec, csv_files: dict[str, Download]) -> list[Download]:
+    descriptor = json.dumps(published_descriptor(package, csv_files), ensure_ascii=False, indent=1,
+                            default=cell_text).encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME), descriptor,
+                        compress_type=zipfile.ZIP_DEFLATED)
+        for spec in package.resources:
+            name = csv_files[spec.name].path.removeprefix(f"{DATA_DIR}/")
+            bundle.writestr(zipfile.ZipInfo(name, ZIP_TIME), csv_files[spec.name].data,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return [
+        Download("package", f"{DATA_DIR}/datapackage.json", "application/json", "JSON",
+                 _label("Data Package 描述文件", "Data Package descriptor"), descriptor),
+        Download("package", f"{DATA_DIR}/{package.descriptor['name']}.zip", "application/zip", "ZIP",
+                 _label("全部数据（zip）", "Everything (zip)"), out.getvalue()),
+    ]
+
+
+@dataclass(frozen=True)
+class Exports:
+    by_dataset: dict[str, list[Download]]     # stable paths, per dataset
+    package: list[Download]                   # datapackage.json and the zip
+    versions: dict[str, str]                  # dataset -> version id
+
+    @property
+    def all_files(self) -> list[Download]:
+        stable = [d for files in self.by_dataset.values() for d in files]
+        pinned = [d for files in self.by_dataset.values() for d in versioned(files)]
+        return stable + pinned + self.package
+
+
+def build_exports(package: PackageSpec, typed: dict[str, list[dict]], model: Model) -> Exports:
+    by_dataset = {spec.name: dataset_downloads(spec, typed.get(spec.name, []), model)
+                  for spec in package.resources}
+    csv_files = {name: files[0] for name, files in by_dataset.items()}
+    return Exports(by_dataset, package_downloads(package, csv_files),
+                   {name: version_id(files) for name, files in by_dataset.items()})
