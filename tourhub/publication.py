@@ -60,6 +60,28 @@ def dataset_info(entry: dict, downloads: list[Download], history: History, packa
         conforms_to=TABLE_SCHEMA_SPEC)
 
 
+DATA_PACKAGE_SPEC = "https://specs.frictionlessdata.io/data-package/"
+
+
+def package_info(descriptor: dict, files: list[Download], tables: list[dcat.DatasetInfo],
+                 base_url: str) -> dcat.DatasetInfo:
+    """The whole Data Package as one more DCAT dataset: datapackage.json and the zip."""
+    starts = [t.temporal_start for t in tables if t.temporal_start]
+    ends = [t.temporal_end for t in tables if t.temporal_end]
+    first = tables[0]
+    return dcat.DatasetInfo(
+        name=descriptor["name"], title_zh=descriptor.get("x-title-zh", ""), title_en=descriptor.get("title", ""),
+        description_zh=descriptor.get("x-description-zh", ""), description_en=descriptor.get("description", ""),
+        landing_page=_absolute(base_url, "data/"), keywords=first.keywords,
+        publisher_zh=first.publisher_zh, publisher_en=first.publisher_en, contact_url=first.contact_url,
+        frequency="IRREG", temporal_start=min(starts, default=None), temporal_end=max(ends, default=None),
+        bbox=first.bbox, modified=max((t.modified for t in tables if t.modified), default=None), issued=None,
+        distributions=tuple(dcat.Distribution(
+            url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
+            title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in files),
+        conforms_to=DATA_PACKAGE_SPEC)
+
+
 def change_feed(entry: dict, history: History, base_url: str, built_at: datetime) -> bytes:
     """An Atom feed announcing each change of one dataset."""
     page = _absolute(base_url, f"data/{entry['name']}/")
@@ -116,6 +138,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
                          dcat.schema_org_dataset(info, LICENCE_URL)))
         files.append(Page(f"data/{name}.atom", change_feed(entry, history, base_url, model.built_at)))
     descriptor = package.descriptor
+    infos.append(package_info(descriptor, exports.package, infos, base_url))
     catalog = dcat.CatalogInfo(
         title_zh=descriptor.get("x-title-zh", ""), title_en=descriptor.get("title", ""),
         description_zh=descriptor.get("x-description-zh", ""), description_en=descriptor.get("description", ""),

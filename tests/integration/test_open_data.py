@@ -100,6 +100,9 @@ def test_the_dcat_catalog_conforms_to_the_official_dcat_ap_3_shapes(site):
     shapes = Graph().parse(SPECS / "dcat-ap-3.0.1" / "dcat-ap-SHACL.ttl", format="turtle")
     conforms, _, text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
     assert conforms, text
+    from rdflib.namespace import DCAT, RDF
+    descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
+    assert len(set(data.subjects(RDF.type, DCAT.Dataset))) == len(descriptor["resources"]) + 1  # + the package
     turtle = Graph().parse(data=(site / "catalog.ttl").read_text("utf-8"), format="turtle")
     assert len(turtle) == len(data)
 
