@@ -214,6 +214,29 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class PartnerSource:
+    """A partner feed, and what the last `fetch` runs recorded about it (datasets/fetch-state.json)."""
+
+    id: str
+    name: Text
+    url: str
+    resource: str
+    format: str
+    token_env: str | None
+    timeout_s: float
+    max_bytes: int
+    expected_every: timedelta
+    maintainer: str
+    last_success: datetime | None = None
+    last_error: dict | None = None
+    area_ids: tuple[str, ...] = ()
+
+    def quiet_at(self, now: datetime) -> bool:
+        """No good delivery within `expected_every`: its areas are stale, never 'comfortable'."""
+        return self.last_success is None or now - self.last_success > self.expected_every
+
+
+@dataclass(frozen=True)
 class Occupancy:
     """An area's latest crowding: count against its approved maximum, graded by its scheme."""
 
@@ -242,6 +265,7 @@ class Model:
     certifications: tuple[Certification, ...]
     schemes: tuple[WarningScheme, ...]
     observations: tuple[Observation, ...] = field(repr=False)
+    sources: tuple[PartnerSource, ...] = ()
 
     @cached_property
     def area_by_id(self) -> dict[str, ScenicArea]:
@@ -305,6 +329,11 @@ class Model:
         return grouped
 
     @cached_property
+    def quiet_areas(self) -> frozenset[str]:
+        """Areas fed by a partner source that has gone quiet past its `expected_every`."""
+        return frozenset(a for src in self.sources if src.quiet_at(self.built_at) for a in src.area_ids)
+
+    @cached_property
     def occupancy_by_area(self) -> dict[str, Occupancy]:
         """Latest occupancy of every area that has both a capacity and observations."""
         found = {}
@@ -319,14 +348,16 @@ class Model:
             since = latest.observed_at - timedelta(days=SERIES_DAYS)
             series = tuple((o.observed_at, round(100 * o.count / capacity, 1))
                            for o in observed if o.observed_at > since)
-            stale = self.built_at - latest.observed_at > timedelta(minutes=scheme.stale_after_minutes)
+            stale = (self.built_at - latest.observed_at > timedelta(minutes=scheme.stale_after_minutes)
+                     or area.id in self.quiet_areas)
             found[area.id] = Occupancy(area.id, scheme, scheme.basis, latest.observed_at, latest.count,
                                        capacity, percent, scheme.level_for(percent), stale, series)
         return found
 
 
-def build_model(typed: dict[str, list[dict]], built_at: datetime) -> Model:
-    """The model from validated, typed rows (resource name -> rows in file order)."""
+def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: dict | None = None) -> Model:
+    """The model from validated, typed rows (resource name -> rows in file order), and what the
+    last `fetch` runs recorded per partner source (datasets/fetch-state.json), if any."""
     levels, days, stops, spots_of, refs_of = {}, {}, {}, {}, {}
     for row in typed["warning_levels"]:
         levels.setdefault(row["scheme_id"], []).append(WarningLevel(
@@ -356,7 +387,22 @@ def build_model(typed: dict[str, list[dict]], built_at: datetime) -> Model:
         observations=tuple(Observation(row["spot_id"], row["observed_at"], row["window"], row["count"],
                                        row["method"], row["source"])
                            for row in typed.get("visitor_observations", [])),
+        sources=tuple(_source(row, (fetch_state or {}).get(row["id"], {}), built_at)
+                      for row in typed.get("sources", [])),
     )
+
+
+def _duration(value, at: datetime) -> timedelta:
+    return value if isinstance(value, timedelta) else value.totimedelta(start=at)
+
+
+def _source(row: dict, state: dict, built_at: datetime) -> PartnerSource:
+    success = state.get("last_success")
+    return PartnerSource(
+        row["id"], _text(row, "name"), row["url"], row["resource"], row["format"], row.get("token_env"),
+        float(row["timeout_s"]), row["max_bytes"], _duration(row["expected_every"], built_at), row["maintainer"],
+        datetime.fromisoformat(success) if success else None, state.get("last_error"),
+        tuple(state.get("areas", ())))
 
 
 def _float(value) -> float | None:

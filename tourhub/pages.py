@@ -7,6 +7,7 @@ to .md files, which `mkdocs build --strict` checks.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from importlib.metadata import version as _version
 import posixpath
 import re
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import geo, schema_org, svg
+from . import crowd_warnings, geo, schema_org, svg
 from .dcat import json_for_script
 from .i18n import LANGS, tag_label, translate
 from .model import Model, Occupancy, Route, ScenicArea
@@ -124,6 +125,10 @@ def text_colour_on(background: str) -> str:
     return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
+def recent_level_changes(model: Model, area_id: str):
+    return crowd_warnings.level_changes(model, area_id, model.built_at - timedelta(days=7))
+
+
 def structured_data(document: dict) -> Markup:
     """A schema.org JSON-LD block; data cannot close the script element."""
     return Markup('<script type="application/ld+json">' + json_for_script(document) + "</script>")
@@ -144,6 +149,7 @@ def environment() -> Environment:
     env.globals["map_stops_json"] = map_stops_json
     env.globals["frictionless_version"] = _version("frictionless")
     env.globals["structured_data"] = structured_data
+    env.globals["level_changes"] = recent_level_changes
     env.globals["tourist_trip"] = schema_org.tourist_trip
     env.globals["tourist_attraction"] = schema_org.tourist_attraction
     return env

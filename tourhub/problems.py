@@ -127,6 +127,9 @@ _rule("standard-superseded-by", "状态为 superseded 的标准必须写 superse
 _rule("standard-dates-order", "实施日期 effective（{effective}）不应早于发布日期 issued（{issued}）",
       "effective ({effective}) must not be earlier than issued ({issued})")
 _rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级升高", "Warning levels must start at 0 and rise level by level")
+_rule("fetch-state-unreadable", "抓取状态文件无法读取（{reason}），按从未抓取处理：相关景区显示为数据过时",
+      "The fetch state file cannot be read ({reason}); treated as never fetched, so its areas show as stale",
+      "warning")
 _rule("obs-future", "观测时间 {value} 晚于构建时间 {now}", "Observation time {value} is after the build time {now}")
 _rule("obs-partition", "观测时间 {value} 不属于文件 {file} 所在的月份；请放入 {expected}.csv",
       "Observation time {value} is not in the month of file {file}; put it in {expected}.csv")

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-BUILT_AT = datetime(2026, 11, 29, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+# Just after the last shipped observation, so crowd levels are current (and one is red).
+BUILT_AT = datetime(2026, 11, 28, 23, 30, tzinfo=timezone(timedelta(hours=8)))
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

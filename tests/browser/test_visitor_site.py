@@ -77,23 +77,31 @@ def test_the_banner_disappears_once_the_notice_expired_without_a_rebuild(visit, 
 
 
 def test_crowd_levels_show_colour_label_and_observation_time(visit, site_url, built):
-    page = open_page(visit(), site_url + "crowds/")
+    one = visit()
+    one.page.clock.install(time=built.model.built_at + timedelta(minutes=5))
+    page = open_page(one, site_url + "crowds/")
     cards = page.locator(".th-crowd")
     assert cards.count() == len(built.model.occupancy_by_area) >= 10
     labels = {level.label.zh for scheme in built.model.schemes for level in scheme.levels}
     for i in range(cards.count()):
         card = cards.nth(i)
-        colour = card.locator(".th-badge").evaluate("el => getComputedStyle(el).backgroundColor")
+        level = card.locator(".th-crowd__level")
+        assert level.is_visible()
+        colour = level.locator(".th-badge").evaluate("el => getComputedStyle(el).backgroundColor")
         assert colour not in ("", "rgba(0, 0, 0, 0)")
-        assert card.locator(".th-crowd__label").inner_text() in labels
+        assert level.locator(".th-crowd__label").inner_text() in labels
         assert card.locator("time").get_attribute("datetime")
+    assert page.locator(".th-crowd", has_text="红色预警").count() >= 1
 
 
 def test_old_observations_and_an_old_build_are_marked_stale_in_the_browser(visit, site_url, built):
     one = visit()
     one.page.clock.install(time=built.model.built_at + timedelta(days=2))
     page = open_page(one, site_url + "crowds/")
-    assert page.locator("[data-th-stale-mark]").first.is_visible()
+    card = page.locator(".th-crowd").first
+    assert card.locator("[data-th-stale-mark]").is_visible()
+    assert card.locator(".th-crowd__level").is_hidden()          # never shown as a current level
+    assert card.locator(".th-crowd__stale").is_visible()
     note = page.locator("[data-th-built-at]")
     assert note.is_visible() and "48" in note.inner_text()
 
