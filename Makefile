@@ -8,7 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site check test bench clean
+.PHONY: site check test bench demo clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed / 需要 Python 3.11 或更高版本"; exit 1; }
@@ -45,6 +45,10 @@ test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 bench: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_page_weight.py
+
+# Two demo partners on 127.0.0.1 -> fetch -> build -> serve http://127.0.0.1:8000/ (build/demo/).
+demo: $(VENV)/.installed
+	$(BIN)/python tools/demo.py
 
 clean:
 	rm -rf build site .site.new-* .site.old-* .pytest_cache test-artifacts

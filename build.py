@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Command line of the hub: `check` the datasets, `build` the site.
+"""Command line of the hub: `check` the datasets, `build` the site, `fetch` partner feeds.
 
     python build.py check [--format text|json]
     python build.py build
+    python build.py fetch [--sources PATH]
 """
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate the datasets / 校验数据")
     check.add_argument("--format", choices=("text", "json"), default="text")
     commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
+    fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
+    fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
     args = parser.parse_args(argv)
+
+    if args.command == "fetch":
+        return _fetch(args.sources)
 
     if args.command == "check":
         problems = pipeline.check(ROOT).problems
@@ -43,6 +49,23 @@ def main(argv: list[str] | None = None) -> int:
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
     print(f"site/ 已更新 / site/ updated ({stages})", file=sys.stderr)
     return 0
+
+
+def _fetch(sources: Path | None) -> int:
+    from datetime import datetime, timezone
+
+    from tourhub.partners import fetch_all
+    outcomes, stopped = fetch_all(ROOT, datetime.now(timezone.utc), sources_file=sources)
+    problems = stopped + [p for outcome in outcomes for p in outcome.problems]
+    if problems:
+        print(format_text(problems))
+    for o in outcomes:
+        print(f"{o.source_id}: {o.status} · {o.accepted} 行收到 / rows received · {o.added} 新增 / added · "
+              f"{o.unchanged} 已有 / unchanged · {o.conflicts} 冲突 / conflicts", file=sys.stderr)
+    failed = bool(stopped) or any(not o.ok for o in outcomes)
+    print("有数据源失败，已保留全部有效数据 / Some feeds failed; everything good was kept." if failed
+          else f"{len(outcomes)} 个数据源全部成功 / all {len(outcomes)} feeds succeeded.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _summary(problems) -> str:

@@ -127,6 +127,16 @@ _rule("standard-superseded-by", "状态为 superseded 的标准必须写 superse
 _rule("standard-dates-order", "实施日期 effective（{effective}）不应早于发布日期 issued（{issued}）",
       "effective ({effective}) must not be earlier than issued ({issued})")
 _rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级升高", "Warning levels must start at 0 and rise level by level")
+for _code in ("timeout", "connection", "tls", "http-status", "too-large", "content-type", "html-page",
+              "redirect-host", "redirect-loop", "truncated", "decompress", "bad-url", "bad-response",
+              "request", "token-missing", "token-insecure"):
+    _rule(f"fetch-{_code}", "数据源 {source} 抓取失败：{message_zh}", "Feed {source} failed: {message_en}")
+for _code in ("encoding", "parse", "columns-missing", "columns-extra", "type", "constraint", "unknown-area",
+              "no-capacity", "time-offset", "future", "duplicate", "markup"):
+    _rule(f"payload-{_code}", "数据源 {source} 的数据被整体拒收：{message_zh}",
+          "Feed {source}'s payload was rejected whole: {message_en}")
+_rule("merge-conflict", "数据源 {source} 的数值与已有记录冲突：{message_zh}",
+      "Feed {source} conflicts with a stored row: {message_en}")
 _rule("fetch-state-unreadable", "抓取状态文件无法读取（{reason}），按从未抓取处理：相关景区显示为数据过时",
       "The fetch state file cannot be read ({reason}); treated as never fetched, so its areas show as stale",
       "warning")

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""`make demo`: the whole partner-feed flow on one machine, in one command.
+
+1. Starts two demo partners on 127.0.0.1: 成都 (CSV, open) and 重庆 (JSON, bearer token), each
+   serving hourly counts for today up to now; 重庆 pushes 大足石刻 into red (97 %).
+2. Copies the project into build/demo/ (the shipped data is never touched), lists the two
+   partners in build/demo/datasets/sources.yaml, and runs `fetch` there: counts are validated,
+   merged and recorded in fetch-state.json.
+3. Builds the site (the red area raises a crowd warning: banner, notices page, CAP feed) and
+   serves it at http://127.0.0.1:8000/ until Ctrl-C.
+
+    python tools/demo.py [--port 8000] [--no-serve]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import io
+import json
+import os
+import shutil
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tourhub import pipeline  # noqa: E402
+from tourhub.partners import fetch_all  # noqa: E402
+
+CST = timezone(timedelta(hours=8))
+TOKEN_ENV, TOKEN = "DEMO_CHONGQING_TOKEN", "demo-token-not-a-secret"
+# area id -> (daily capacity, share of it reached by the latest hour); capacities are the
+# illustrative ones in datasets/spots.
+CHENGDU = {"dujiangyan": (60000, 0.62), "qingchengshan": (32000, 0.48), "anren-ancient-town": (30000, 0.35)}
+CHONGQING = {"dazu-rock-carvings": (35000, 0.97), "wulong-karst": (40000, 0.71), "jinfoshan": (30000, 0.83)}
+
+
+def hourly_counts(areas: dict, now: datetime) -> list[dict]:
+    """Cumulative visitors today, every hour from 08:00 (China time) up to now."""
+    now = now.astimezone(CST).replace(minute=0, second=0, microsecond=0)
+    start = now.replace(hour=8) if now.hour >= 9 else now - timedelta(hours=1)
+    hours = max(1, int((now - start) / timedelta(hours=1)))
+    rows = []
+    for step in range(hours + 1):
+        at = start + timedelta(hours=step)
+        for area, (capacity, share) in areas.items():
+            rows.append({"spot_id": area, "observed_at": at.isoformat(), "window": "daily",
+                         "count": int(capacity * share * (step + 1) / (hours + 1)), "method": "gate-count"})
+    return rows
+
+
+class Partners(BaseHTTPRequestHandler):
+    """/chengdu/counts.csv (open) and /chongqing/counts.json (needs the bearer token)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        now = datetime.now(timezone.utc)
+        if self.path == "/chengdu/counts.csv":
+            out = io.StringIO()
+            writer = csv.DictWriter(out, ["spot_id", "observed_at", "window", "count", "method"], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(hourly_counts(CHENGDU, now))
+            self._send(200, "text/csv; charset=utf-8", out.getvalue().encode())
+        elif self.path == "/chongqing/counts.json":
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._send(401, "application/json", b'{"error": "token required"}')
+                return
+            body = json.dumps({"observations": hourly_counts(CHONGQING, now)}, ensure_ascii=False).encode()
+            self._send(200, "application/json", body)
+        else:
+            self._send(404, "text/plain", b"not found")
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start(server: ThreadingHTTPServer) -> str:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def demo_project(target: Path, partners_url: str) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "site_src", target / "site_src")
+    shutil.copytree(ROOT / "datasets", target / "datasets",
+                    ignore=shutil.ignore_patterns("fetch-state.json"))
+    (target / "datasets" / "sources.yaml").write_text(f"""# Demo partners (tools/demo.py), on this machine only.
+- id: demo-chengdu
+  name_zh: 成都景区闸机（演示）
+  name_en: Chengdu gate counts (demo)
+  url: {partners_url}/chengdu/counts.csv
+  resource: visitor_observations
+  format: csv
+  timeout_s: 5
+  max_bytes: 1048576
+  expected_every: PT1H
+  maintainer: 演示 / demo
+- id: demo-chongqing
+  name_zh: 重庆智慧旅游平台（演示）
+  name_en: Chongqing smart-tourism platform (demo)
+  url: {partners_url}/chongqing/counts.json
+  resource: visitor_observations
+  format: json
+  token_env: {TOKEN_ENV}
+  timeout_s: 5
+  max_bytes: 1048576
+  expected_every: PT1H
+  maintainer: 演示 / demo
+""", encoding="utf-8")
+    return target
+
+
+def run(port: int, serve: bool, target: Path = ROOT / "build" / "demo") -> int:
+    partners = ThreadingHTTPServer(("127.0.0.1", 0), Partners)
+    url = start(partners)
+    print(f"demo partners: {url}/chengdu/counts.csv, {url}/chongqing/counts.json", file=sys.stderr)
+    project = demo_project(target, url)
+    now = datetime.now(timezone.utc)
+    outcomes, stopped = fetch_all(project, now, env={**os.environ, TOKEN_ENV: TOKEN})
+    for problem in stopped + [p for o in outcomes for p in o.problems]:
+        print(problem.to_text(), file=sys.stderr)
+    for o in outcomes:
+        print(f"fetch {o.source_id}: {o.status}, {o.added} rows added", file=sys.stderr)
+    result = pipeline.build(project, now=now)
+    partners.shutdown()
+    if not result.ok or stopped or not all(o.ok for o in outcomes):
+        print(result.error or "demo failed", file=sys.stderr)
+        return 1
+    warnings = [n for n in result.model.notices if n.id.startswith("crowd-") and result.model.notice_state(n) == "active"]
+    for notice in warnings:
+        print(f"crowd warning: {notice.severity} · {notice.headline.zh}", file=sys.stderr)
+    print(f"site: {project / 'site'}", file=sys.stderr)
+    if serve:
+        handler = functools.partial(SimpleHTTPRequestHandler, directory=str(project / "site"))
+        with ThreadingHTTPServer(("127.0.0.1", port), handler) as site:
+            print(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)", file=sys.stderr)
+            try:
+                site.serve_forever()
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-serve", action="store_true", help="fetch and build, then stop")
+    args = parser.parse_args()
+    return run(args.port, not args.no_serve)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
