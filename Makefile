@@ -45,6 +45,7 @@ test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 bench: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_page_weight.py
+	$(BIN)/python bench/bench_merge.py --areas 100   # full size (--areas 1200) needs ~6 GB and ~15 min
 
 # Two demo partners on 127.0.0.1 -> fetch -> build -> serve http://127.0.0.1:8000/ (build/demo/).
 demo: $(VENV)/.installed

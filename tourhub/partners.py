@@ -9,14 +9,18 @@ what they delivered.
 """
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from .fetch_http import Endpoint, FetchError, fetch
 from .ingest import merge_observations, parse_observations
@@ -88,7 +92,7 @@ def _problem(pos, code: str, source: str, zh: str, en: str, line: int | None = N
 
 
 def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: dict, known: set[str],
-                 with_capacity: set[str], now: datetime, env, **fetch_options) -> SourceOutcome:
+                 with_capacity: set[str], now: datetime, env, project: Path, **fetch_options) -> SourceOutcome:
     """One source, start to end; `state` (this source's entry) is updated in place."""
     sid = source["id"]
     state["last_attempt"] = now.isoformat()
@@ -114,6 +118,8 @@ def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: 
     if fetched.status == 304:
         state.update(last_success=now.isoformat(), last_error=None, rows_last=0)
         return SourceOutcome(sid, True, "not-modified")
+    if source["resource"] == "safety_notices":
+        return _notices_outcome(source, state, fetched.body, project, now)
     payload = parse_observations(fetched.body, source["format"], schema=schema, areas_with_capacity=with_capacity,
                                  known_areas=known, source_id=sid, now=now)
     if not payload.accepted:
@@ -137,6 +143,23 @@ def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: 
                          len(conflicts), conflicts)
 
 
+def _notices_outcome(source: dict, state: dict, body: bytes, project: Path, now: datetime) -> SourceOutcome:
+    sid, where = source["id"], source["url"].split("?", 1)[0]
+    records = notice_records(body) if source["format"] == "json" else "notice feeds are JSON"
+    if isinstance(records, str):
+        return _failed(state, SourceOutcome(sid, False, "rejected", problems=[Problem(
+            where, 1, 1, "payload-parse", {"source": sid, "message_zh": f"无法读取提示：{records}",
+                                           "message_en": f"cannot read the notices: {records}"})]))
+    added, unchanged, problems = merge_notices(project, sid, source["url"], records, now)
+    if problems:
+        state.pop("etag", None)
+        state.pop("last_modified", None)
+        return _failed(state, SourceOutcome(sid, False, "rejected", problems=problems))
+    state.update(last_success=now.isoformat(), last_error=None, rows_last=len(records),
+                 rows_added_total=state.get("rows_added_total", 0) + added)
+    return SourceOutcome(sid, True, "fetched", len(records), added, unchanged)
+
+
 def _failed(state: dict, outcome: SourceOutcome) -> SourceOutcome:
     first = outcome.problems[0]
     state["last_error"] = {"code": first.code, "zh": first.zh, "en": first.en}
@@ -158,14 +181,75 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
     known = {a["id"] for a in areas}
     with_capacity = {a["id"] for a in areas if a.get("capacity_daily") or a.get("capacity_instant")}
     state_path = datasets / STATE_FILE
-    state = read_state(state_path)
     observations = datasets / "observations"
     observations.mkdir(exist_ok=True)
     outcomes = []
-    for source, row in zip(sources, positions):
-        entry = state.setdefault(source["id"], {})
-        outcomes.append(fetch_source(source, row.pos, entry, observations=observations, schema=schema,
-                                     known=known, with_capacity=with_capacity, now=now,
-                                     env=os.environ if env is None else env, **fetch_options))
-        write_state(state_path, state)      # after each source: a crash later keeps this one's record
+    with open(datasets / ".fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)    # two fetches at once would race on the partitions
+        state = read_state(state_path)
+        for source, row in zip(sources, positions):
+            entry = state.setdefault(source["id"], {})
+            outcomes.append(fetch_source(source, row.pos, entry, observations=observations, schema=schema,
+                                         known=known, with_capacity=with_capacity, now=now,
+                                         env=os.environ if env is None else env, project=root,
+                                         **fetch_options))
+            write_state(state_path, state)  # after each source: a crash later keeps this one's record
     return outcomes, []
+
+
+# Safety notices from partners ------------------------------------------------------------------
+
+NOTICE_KEYS = ("notices",)
+
+
+def notice_records(body: bytes) -> list[dict] | str:
+    """The notices of a JSON payload (a list, or {"notices": [...]}), or why it cannot be read."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        return str(error)[:200]
+    if isinstance(data, dict) and isinstance(data.get("notices"), list):
+        data = data["notices"]
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        return "expected a JSON list of notice objects"
+    return data
+
+
+def merge_notices(project: Path, source_id: str, url: str, records: list[dict], now: datetime
+                  ) -> tuple[int, int, list[Problem]]:
+    """Write the partner's notices as editors' files, run the whole check, and keep them only if
+    none of them has a problem; an id already held with other content is a conflict, not an edit."""
+    folder = project / "datasets" / "notices"
+    where = url.split("?", 1)[0]
+    problems, written, unchanged = [], [], 0
+    for index, record in enumerate(records, start=1):
+        nid = str(record.get("id", ""))
+        if not nid.startswith(f"{source_id}-") or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", nid):
+            problems.append(Problem(where, index, 1, "payload-constraint", {
+                "source": source_id, "message_zh": f"第 {index} 条提示的 id“{nid[:40]}”须以“{source_id}-”开头",
+                "message_en": f"notice {index}: its id '{nid[:40]}' must start with '{source_id}-'"}))
+            continue
+        text = f"# From partner feed {source_id}: {where}\n" + yaml.safe_dump(
+            record, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        target = folder / f"{nid}.yaml"
+        if target.exists():
+            if target.read_text("utf-8") == text:
+                unchanged += 1
+            else:
+                problems.append(Problem(where, index, 1, "merge-conflict", {
+                    "source": source_id, "message_zh": f"提示 {nid} 已存在且内容不同；更改须以新 id 发布 Update",
+                    "message_en": f"notice {nid} exists with other content; changes must come as an Update with a new id"}))
+            continue
+        written.append((index, target, text))
+    if problems:
+        return 0, unchanged, problems
+    for _, target, text in written:
+        target.write_text(text, encoding="utf-8")
+    found = validate_datasets(project / "datasets", now).problems
+    names = {f"datasets/notices/{target.name}": index for index, target, _ in written}
+    rejected = [Problem(where, names[p.file], 1, p.code, p.params) for p in found if p.file in names]
+    if rejected or has_errors(found):
+        for _, target, _ in written:
+            target.unlink()
+        return 0, unchanged, rejected or found
+    return len(written), unchanged, []

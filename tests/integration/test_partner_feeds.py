@@ -184,3 +184,50 @@ def test_the_demo_fetches_two_partners_and_raises_a_red_warning(tmp_path, monkey
     assert "大足石刻红色预警" in feed
     crowd = json.loads((tmp_path / "demo" / "site" / "data" / "crowd" / "latest.json").read_text("utf-8"))
     assert {a["id"]: a["level"] for a in crowd["areas"]}["dazu-rock-carvings"] == "red"
+
+
+def partner_notice(nid: str = "cq-feed-fog-1", **changes) -> dict:
+    notice = {
+        "id": nid, "status": "Actual", "msg_type": "Alert", "category": "Met",
+        "event_zh": "大雾", "event_en": "Fog", "urgency": "Expected", "severity": "Moderate", "certainty": "Likely",
+        "sent": "2026-11-20T08:00:00+08:00", "effective": "2026-11-20T08:00:00+08:00",
+        "expires": "2026-11-21T08:00:00+08:00", "sender_zh": "重庆市气象台（测试）", "sender_en": "Chongqing Met (test)",
+        "headline_zh": "华蓥山大雾", "headline_en": "Fog on Huaying Mountain",
+        "description_zh": "能见度低于 200 米。", "description_en": "Visibility below 200 m.",
+        "instruction_zh": "减速慢行。", "instruction_en": "Drive slowly.",
+        "area_desc_zh": "华蓥山", "area_desc_en": "Huaying Mountain", "spots": ["huayingshan"],
+        "admin_codes": ["511681"], "source": "https://example.invalid/fog", "illustrative": True}
+    return notice | changes
+
+
+def test_a_notice_feed_adds_validated_notices_that_the_site_shows(partner, tmp_path):
+    url, server = partner
+    server.routes["/notices.json"] = (200, "application/json",
+                                      json.dumps({"notices": [partner_notice()]}, ensure_ascii=False).encode(), {})
+    project = project_with(tmp_path, source("cq-feed", f"{url}/notices.json", "json").replace(
+        "visitor_observations", "safety_notices"))
+    outcomes, _ = fetch_all(project, NOW, env={})
+    assert outcomes[0].ok and outcomes[0].added == 1
+    validated = pipeline.check(project, NOW)
+    assert validated.problems == []
+    model = build_model(validated.typed, NOW)
+    assert model.notice_state(model.notice_by_id["cq-feed-fog-1"]) == "active"
+    outcomes, _ = fetch_all(project, NOW, env={})
+    assert (outcomes[0].added, outcomes[0].unchanged) == (0, 1)
+
+
+@pytest.mark.parametrize("notice, code", [
+    (partner_notice(expires="2026-11-19T08:00:00+08:00"), "notice-expires-order"),
+    (partner_notice("other-fog-1"), "payload-constraint"),
+    (partner_notice(spots=["nowhere"]), "ref-missing"),
+    (partner_notice(headline_zh="<script>alert(1)</script>"), "value-markup"),
+])
+def test_a_bad_notice_is_refused_and_leaves_no_file(partner, tmp_path, notice, code):
+    url, server = partner
+    server.routes["/notices.json"] = (200, "application/json", json.dumps([notice], ensure_ascii=False).encode(), {})
+    project = project_with(tmp_path, source("cq-feed", f"{url}/notices.json", "json").replace(
+        "visitor_observations", "safety_notices"))
+    before = sorted(p.name for p in (project / "datasets" / "notices").iterdir())
+    outcomes, _ = fetch_all(project, NOW, env={})
+    assert outcomes[0].status == "rejected" and code in {p.code for p in outcomes[0].problems}
+    assert sorted(p.name for p in (project / "datasets" / "notices").iterdir()) == before
