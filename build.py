@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Command line of the hub: `check` the datasets, `build` the site, `fetch` partner feeds.
 
-    python build.py check [--format text|json]
-    python build.py build
-    python build.py fetch [--sources PATH]
+    python build.py [--project DIR] check [--format text|json]
+    python build.py [--project DIR] build
+    python build.py [--project DIR] fetch [--sources PATH]
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build.py", description="巴蜀文旅开放数据 · Bashu Travel Open Data Hub")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="project folder (datasets/, site_src/, mkdocs.yml); default: this one")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate the datasets / 校验数据")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -27,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
     args = parser.parse_args(argv)
 
+    root = args.project.resolve()
     if args.command == "fetch":
-        return _fetch(args.sources)
+        return _fetch(root, args.sources)
 
     if args.command == "check":
-        problems = pipeline.check(ROOT).problems
+        problems = pipeline.check(root).problems
         output = format_json(problems) if args.format == "json" else format_text(problems)
         if output:
             print(output)
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             print(_summary(problems), file=sys.stderr)
         return 1 if has_errors(problems) else 0
 
-    result = pipeline.build(ROOT)
+    result = pipeline.build(root)
     if result.problems:
         print(format_text(result.problems))
     if not result.ok:
@@ -51,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fetch(sources: Path | None) -> int:
+def _fetch(root: Path, sources: Path | None) -> int:
     from datetime import datetime, timezone
 
     from tourhub.partners import fetch_all
-    outcomes, stopped = fetch_all(ROOT, datetime.now(timezone.utc), sources_file=sources)
+    outcomes, stopped = fetch_all(root, datetime.now(timezone.utc), sources_file=sources)
     problems = stopped + [p for outcome in outcomes for p in outcome.problems]
     if problems:
         print(format_text(problems))

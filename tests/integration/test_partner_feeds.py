@@ -231,3 +231,18 @@ def test_a_bad_notice_is_refused_and_leaves_no_file(partner, tmp_path, notice, c
     outcomes, _ = fetch_all(project, NOW, env={})
     assert outcomes[0].status == "rejected" and code in {p.code for p in outcomes[0].problems}
     assert sorted(p.name for p in (project / "datasets" / "notices").iterdir()) == before
+
+
+def test_the_fetch_command_exits_1_when_a_feed_fails_and_0_when_all_succeed(partner, tmp_path):
+    import subprocess
+    import sys
+    url, server = partner
+    server.routes["/counts.csv"] = (200, "text/csv", GOOD.encode(), {})
+    project = project_with(tmp_path, source("city", f"{url}/counts.csv"))
+    command = [sys.executable, str(ROOT / "build.py"), "--project", str(project), "fetch"]
+    ok = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    refused = tmp_path / "refused.yaml"
+    refused.write_text(source("gone", "http://127.0.0.1:9/counts.csv"), encoding="utf-8")
+    failed = subprocess.run(command + ["--sources", str(refused)], capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "fetch-connection" in failed.stdout
