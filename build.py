@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tourhub import pipeline
-from tourhub.problems import format_json, format_text, has_errors
+from tourhub.problems import format_github, format_json, format_summary, format_text, has_errors
 
 ROOT = Path(__file__).resolve().parent
 
@@ -23,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="project folder (datasets/, site_src/, mkdocs.yml); default: this one")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate the datasets / 校验数据")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+                       help="github: annotations on each file and line (in GitHub Actions)")
+    check.add_argument("--summary", type=Path, help="append a Markdown table of the problems to this file "
+                                                   "(e.g. $GITHUB_STEP_SUMMARY)")
     commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
     fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
@@ -35,10 +38,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check":
         problems = pipeline.check(root).problems
-        output = format_json(problems) if args.format == "json" else format_text(problems)
+        output = {"json": format_json, "github": format_github, "text": format_text}[args.format](problems)
+        if args.summary:
+            with args.summary.open("a", encoding="utf-8") as summary:
+                summary.write(format_summary(problems))
         if output:
             print(output)
-        if args.format == "text":
+        if args.format != "json":
             print(_summary(problems), file=sys.stderr)
         return 1 if has_errors(problems) else 0
 

@@ -208,3 +208,35 @@ def format_text(problems: Iterable[Problem]) -> str:
 
 def format_json(problems: Iterable[Problem]) -> str:
     return json.dumps([p.to_dict() for p in sort_problems(problems)], ensure_ascii=False, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(problems: Iterable[Problem]) -> str:
+    """GitHub workflow commands: each problem becomes an annotation on its file and line."""
+    return "\n".join(
+        f"::{'error' if p.severity == 'error' else 'warning'} file={_escape_property(p.file)},"
+        f"line={p.line},col={p.column},title={_escape_property(p.code)}::{_escape_data(f'{p.zh} / {p.en}')}"
+        for p in sort_problems(problems))
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def format_summary(problems: Iterable[Problem]) -> str:
+    """A Markdown table for the job summary, Chinese and English."""
+    problems = sort_problems(problems)
+    if not problems:
+        return "### 数据校验 · Data check\n\n✅ 没有发现问题 / No problems found.\n"
+    lines = ["### 数据校验 · Data check", "",
+             f"❌ 发现 {len(problems)} 个问题 / {len(problems)} problem(s) found.", "",
+             "| 位置 Where | 规则 Code | 说明 | Message |", "|---|---|---|---|"]
+    lines += [f"| `{_cell(p.where)}` | `{p.code}` | {_cell(p.zh)} | {_cell(p.en)} |" for p in problems]
+    return "\n".join(lines) + "\n"

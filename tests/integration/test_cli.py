@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,19 @@ def test_check_json_is_machine_readable(project: Path):
     assert duplicate | {"zh": "", "en": ""} == {"file": "datasets/spots/a.yaml", "line": 2, "column": 3,
                                                   "code": "yaml-duplicate-key", "severity": "error", "zh": "", "en": ""}
     assert "重复" in duplicate["zh"] and "Duplicate key" in duplicate["en"]
+
+
+def test_check_can_annotate_problems_for_github(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from conftest import FIXTURES, ROOT, make_project
+    project = make_project(tmp_path / "project")
+    shutil.copytree(FIXTURES / "bad" / "duplicate-key" / "datasets", project / "datasets", dirs_exist_ok=True)
+    summary = tmp_path / "summary.md"
+    done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "check",
+                           "--format", "github", "--summary", str(summary)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert re.search(r"^::error file=datasets/spots/dup\.yaml,line=\d+,col=\d+,title=yaml-duplicate-key::.+ / .+$",
+                     done.stdout, re.M)
+    assert "| `datasets/spots/dup.yaml:" in summary.read_text("utf-8")

@@ -1,0 +1,66 @@
+"""The GitHub workflows, checked offline: valid against GitHub's workflow schema (vendored in
+check-jsonschema), third-party actions pinned by commit, least privilege, and a publish path on
+which a failed check or build can never deploy."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def load(name: str) -> dict:
+    document = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text("utf-8"))
+    document["on"] = document.pop(True, document.get("on"))   # YAML 1.1 reads the key `on` as true
+    return document
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_every_workflow_is_valid_against_githubs_schema(workflow):
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_actions_are_pinned_by_commit_and_jobs_get_only_what_they_need(workflow):
+    text = workflow.read_text("utf-8")
+    for action in re.findall(r"uses:\s*([^\s#]+)", text):
+        assert action.startswith("./") or re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", action), action
+    document = load(workflow.name)
+    assert document["permissions"] == {}
+    assert all("permissions" in job for job in document["jobs"].values())
+
+
+def test_the_schedule_lives_alone_and_avoids_the_top_of_the_hour():
+    schedule = load("schedule.yml")
+    assert list(schedule["on"]) == ["schedule"]
+    for entry in schedule["on"]["schedule"]:
+        minute, hour = entry["cron"].split()[:2]
+        assert minute != "0" and hour == "*"          # at least hourly, not at minute 0
+    assert schedule["jobs"]["publish"]["uses"] == "./.github/workflows/publish.yml"
+
+
+def test_publishing_checks_and_builds_before_it_deploys_in_one_concurrency_group():
+    publish = load("publish.yml")
+    assert publish["concurrency"]["group"] == "publish" and not publish["concurrency"]["cancel-in-progress"]
+    assert {"push", "workflow_dispatch", "workflow_call"} <= set(publish["on"])
+    build, deploy = publish["jobs"]["build"], publish["jobs"]["deploy"]
+    names = [step.get("name") or step.get("uses", "") for step in build["steps"]]
+    assert names.index("check") < names.index("build") < next(i for i, n in enumerate(names) if "upload-pages-artifact" in n)
+    assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert "contents" not in deploy["permissions"]
+
+
+def test_pull_requests_get_annotations_and_the_tests():
+    check = load("check.yml")
+    assert {"push", "pull_request"} <= set(check["on"])
+    runs = " ".join(step.get("run", "") for job in check["jobs"].values() for step in job["steps"])
+    assert "--format github" in runs and "GITHUB_STEP_SUMMARY" in runs and "make test" in runs
