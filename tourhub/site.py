@@ -6,14 +6,18 @@ with renameat2(RENAME_EXCHANGE) on Linux, else two renames).
 """
 from __future__ import annotations
 
+import base64
 import ctypes
+import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .pages import Page
 
@@ -58,7 +62,8 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
             config.extra["hub"] = hub
         if site_url:
             config.site_url = site_url
-        config.plugins["tourhub/page-language"] = _PageLanguage()
+        tiles = (config.extra.get("map_tiles") or {}).get("url")
+        config.plugins["tourhub/page-language"] = _PageLanguage(tiles)
         build(config)
     except (Abort, MkDocsException) as error:
         raise SiteBuildFailed("\n".join([*handler.messages, str(error)])) from error
@@ -67,14 +72,55 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
 
 
 class _PageLanguage:
-    """English pages under en/ declare lang="en". Material writes one `<html lang>` for the whole
-    site; browsers, screen readers and Pagefind (which segments Chinese and English differently)
-    need each page's own language."""
+    """Last touches on every built page: English pages under en/ declare lang="en" (Material
+    writes one `<html lang>` for the whole site; browsers, screen readers and Pagefind need each
+    page's own), external links get rel="noopener", and a Content-Security-Policy goes first in
+    <head>."""
+
+    def __init__(self, tiles_url: str | None = None):
+        self.tiles_origin = _origin(tiles_url)
 
     def on_post_page(self, output: str, page, config) -> str:
         if page.file.src_uri.startswith("en/"):
-            return output.replace('<html lang="zh"', '<html lang="en"', 1)
-        return output
+            output = output.replace('<html lang="zh"', '<html lang="en"', 1)
+        output = _EXTERNAL_LINK.sub(_with_noopener, output)
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(output, self.tiles_origin)}">'
+        return output.replace("<head>", "<head>\n    " + meta, 1)
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.S | re.I)
+_EXTERNAL_LINK = re.compile(r'<a\s([^>]*?href="https?://[^"]*"[^>]*)>', re.I)
+_EXECUTABLE = re.compile(r'type="(?!text/javascript|module|application/javascript)[^"]*"', re.I)
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url.replace("{s}", "a").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else None
+
+
+def _with_noopener(match: re.Match) -> str:
+    attributes = match.group(1)
+    rel = re.search(r'rel="([^"]*)"', attributes)
+    if rel is None:
+        return f'<a {attributes} rel="noopener">'
+    if "noopener" in rel.group(1).split():
+        return match.group(0)
+    return "<a " + attributes.replace(rel.group(0), f'rel="{rel.group(1)} noopener"') + ">"
+
+
+def content_security_policy(html: str, tiles_origin: str | None = None) -> str:
+    """Scripts only from this site or, inline, by hash (the theme's few); WebAssembly for the
+    search; images also from the map-tile host, which a visitor must ask for."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+                     for attributes, body in _INLINE_SCRIPT.findall(html)
+                     if not _EXECUTABLE.search(attributes)})
+    images = " ".join(["'self'", "data:"] + ([tiles_origin] if tiles_origin else []))
+    return "; ".join([
+        "default-src 'self'", f"script-src 'self' 'wasm-unsafe-eval' {' '.join(hashes)}".strip(),
+        "style-src 'self' 'unsafe-inline'", f"img-src {images}", "font-src 'self' data:",
+        "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'"])
 
 
 def index_search(site_dir: Path) -> None:

@@ -76,14 +76,20 @@ def browser():
 class Visit:
     """One browser context: remembers every request that left 127.0.0.1, and page errors."""
 
-    def __init__(self, browser, viewport: dict, block_third_party: bool):
-        self.context = browser.new_context(viewport=viewport, locale="zh-CN",
-                                           timezone_id="Asia/Shanghai")
+    def __init__(self, browser, viewport: dict, block_third_party: bool, bypass_csp: bool = False):
+        self.context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                           bypass_csp=bypass_csp)
         self.foreign_requests: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route if block_third_party else self._watch)
+        self.csp_violations: list[str] = []
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(message.text)
 
     def _is_foreign(self, url: str) -> bool:
         return urlsplit(url).hostname not in ("127.0.0.1", None) and not url.startswith("data:")
@@ -115,8 +121,8 @@ def visit(browser):
     """visit(viewport=PHONE, block_third_party=True) -> Visit; closed after the test."""
     opened: list[Visit] = []
 
-    def open_visit(viewport: dict = PHONE, block_third_party: bool = True) -> Visit:
-        opened.append(Visit(browser, viewport, block_third_party))
+    def open_visit(viewport: dict = PHONE, block_third_party: bool = True, bypass_csp: bool = False) -> Visit:
+        opened.append(Visit(browser, viewport, block_third_party, bypass_csp))
         return opened[-1]
 
     yield open_visit

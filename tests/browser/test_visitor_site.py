@@ -165,7 +165,7 @@ def test_the_certificate_lookup_says_at_once_whether_a_provider_is_certified(vis
 
 @pytest.mark.parametrize("name", ["home", "route", "area", "crowds", "notices", "standards", "data", "dataset"])
 def test_axe_finds_no_serious_or_critical_violation(visit, site_url, name):
-    page = open_page(visit(DESKTOP), site_url + PAGES[name])
+    page = open_page(visit(DESKTOP, bypass_csp=True), site_url + PAGES[name])   # axe is injected inline
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -198,3 +198,26 @@ def test_every_route_prints_as_a_handout_of_at_most_two_a4_pages(visit, site_url
         assert 1 <= pages <= 2, (route.id, pages)
     page.emulate_media(media="print")
     assert page.locator(".th-bar").is_hidden() and page.locator("figure.th-map svg").is_visible()
+
+
+def test_every_page_runs_under_its_content_security_policy_without_a_violation(visit, site_url, built):
+    one = visit(DESKTOP, block_third_party=True)
+    for name, path in PAGES.items():
+        page = open_page(one, site_url + path)
+        policy = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    search_results(one.page, f"{site_url}search/?q=华蓥山")                  # WebAssembly search
+    page = open_page(one, site_url + RED_ROUTE)
+    page.click("[data-th-load-map]")                                        # Leaflet, self-hosted
+    page.wait_for_selector(".leaflet-container", timeout=10_000)
+    page = open_page(one, site_url + "standards/")
+    page.fill("#th-lookup-q", built.model.certifications[0].holder.zh[:2])  # fetch of the lookup JSON
+    page.locator(".th-cert").first.wait_for()
+    assert one.csp_violations == [] and one.errors == []
+
+
+def test_external_links_open_without_access_to_this_page(site_url, built):
+    import re as regex
+    for html_file in built.folder.rglob("*.html"):
+        for tag in regex.findall(r'<a\s[^>]*href="https?://[^"]*"[^>]*>', html_file.read_text("utf-8")):
+            assert regex.search(r'rel="[^"]*noopener', tag), (html_file, tag)
