@@ -246,3 +246,26 @@ def test_the_fetch_command_exits_1_when_a_feed_fails_and_0_when_all_succeed(part
     refused.write_text(source("gone", "http://127.0.0.1:9/counts.csv"), encoding="utf-8")
     failed = subprocess.run(command + ["--sources", str(refused)], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "fetch-connection" in failed.stdout
+
+
+def test_a_feed_token_never_reaches_logs_the_data_or_the_site(partner, tmp_path):
+    import os
+    import subprocess
+    import sys
+    url, server = partner
+    secret = "tok-3f9a7c1e-never-print-me"
+    server.routes["/counts.csv"] = (200, "text/csv", GOOD.encode(), {})
+    server.routes["/broken.csv"] = (500, "text/plain", b"down", {"Retry-After": "0"})
+    project = project_with(tmp_path, source("city", f"{url}/counts.csv", token_env="CITY_TOKEN"),
+                           source("down", f"{url}/broken.csv", token_env="CITY_TOKEN"))
+    env = {**os.environ, "CITY_TOKEN": secret}
+    fetched = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "fetch"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert server.seen and all(headers.get("Authorization") == f"Bearer {secret}" for _, headers in server.seen)
+    built = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "build"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert secret not in fetched.stdout + fetched.stderr + built.stdout + built.stderr
+    for file in project.rglob("*"):
+        if file.is_file():
+            assert secret.encode() not in file.read_bytes(), file

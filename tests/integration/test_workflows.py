@@ -64,3 +64,26 @@ def test_pull_requests_get_annotations_and_the_tests():
     assert {"push", "pull_request"} <= set(check["on"])
     runs = " ".join(step.get("run", "") for job in check["jobs"].values() for step in job["steps"])
     assert "--format github" in runs and "GITHUB_STEP_SUMMARY" in runs and "make test" in runs
+
+
+def test_the_check_workflow_command_annotates_a_broken_file_in_a_copy_of_the_repo(tmp_path):
+    """Runs the `check` step exactly as check.yml writes it, in a clone with one broken YAML file."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    broken = clone / "datasets" / "spots" / "sichuan-guangan.yaml"
+    lines = broken.read_text("utf-8").splitlines()
+    key_line = next(i for i, line in enumerate(lines) if line.startswith("  a_level:"))
+    lines.insert(key_line + 1, lines[key_line].replace("a_level", "a_levle"))   # a typo'd key
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = next(step["run"] for step in load("check.yml")["jobs"]["data"]["steps"] if step.get("name") == "check")
+    command = command.replace(".venv/bin/python", sys.executable)
+    summary = tmp_path / "summary.md"
+    done = subprocess.run(command, shell=True, cwd=clone, capture_output=True, text=True,
+                          env={"GITHUB_STEP_SUMMARY": str(summary), "PATH": "/usr/bin:/bin",
+                               "PYTHONPATH": str(clone)})
+    assert done.returncode == 1, done.stderr
+    annotation = f"::error file=datasets/spots/sichuan-guangan.yaml,line={key_line + 2},col=3,title=record-unknown-key::"
+    assert annotation in done.stdout, done.stdout
+    table = summary.read_text("utf-8")
+    assert "| 位置 Where | 规则 Code | 说明 | Message |" in table
+    assert f"| `datasets/spots/sichuan-guangan.yaml:{key_line + 2}:3` | `record-unknown-key` |" in table
