@@ -15,7 +15,7 @@ from .pages import Page
 
 BANNER_SEVERITIES = ("Extreme", "Severe")
 PREFIX = {"zh": "", "en": "en/"}
-QUICKLINKS = ("routes", "areas", "crowds", "notices", "standards", "data")
+QUICKLINKS = ("routes", "areas", "crowds", "notices", "standards", "data", "guide")
 
 
 def _both(key: str, **params) -> dict[str, str]:

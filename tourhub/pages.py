@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from . import crowd_warnings, geo, schema_org, svg
 from .dcat import json_for_script
+from .guide import guide_entries
 from .i18n import LANGS, tag_label, translate
 from .model import Model, Occupancy, Route, ScenicArea
 
@@ -189,4 +190,5 @@ def render_pages(model: Model, dictionary: list[dict], base_url: str = "") -> li
         for dataset in dictionary:
             render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)
         render("developers.md.j2", "data/developers.md", datasets=dictionary)
+        render("guide.md.j2", "guide/index.md", codes=guide_entries())
     return pages

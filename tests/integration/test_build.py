@@ -112,3 +112,11 @@ def test_a_second_build_replaces_the_site_with_the_new_data(project: Path):
     built(project)
     assert "华蓥山景区" in (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
     assert not list(project.glob(".site.*"))
+
+
+def test_the_editors_guide_explains_every_problem_code_in_both_languages(project: Path):
+    from tourhub.problems import RULES
+    site = built(project)
+    for lang in ("", "en/"):
+        html = (site / lang / "guide" / "index.html").read_text(encoding="utf-8")
+        assert set(re.findall(r'<tr id="([a-z0-9-]+)">', html)) == set(RULES)
