@@ -30,11 +30,22 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
     fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
+    commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
     args = parser.parse_args(argv)
 
     root = args.project.resolve()
     if args.command == "fetch":
         return _fetch(root, args.sources)
+    if args.command == "schemas":
+        from tourhub.editor_schemas import write_editor_files
+        from tourhub.package import load_package
+        package, problems = load_package(root / "datasets")
+        if package is None:
+            print(format_text(problems))
+            return 1
+        for path in write_editor_files(root, package):
+            print(path.relative_to(root), file=sys.stderr)
+        return 0
 
     if args.command == "check":
         problems = pipeline.check(root).problems
