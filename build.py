@@ -4,6 +4,8 @@
     python build.py [--project DIR] check [--format text|json]
     python build.py [--project DIR] build
     python build.py [--project DIR] fetch [--sources PATH]
+    python build.py [--project DIR] new route|notice|area ID
+    python build.py [--project DIR] schemas
 """
 from __future__ import annotations
 
@@ -30,12 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
     fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
+    new = commands.add_parser("new", help="start a new route, notice or area file / 新建线路、安全提示或景区")
+    new.add_argument("kind", choices=("route", "notice", "area"))
+    new.add_argument("id", help="lowercase id, also the file name / 小写 id，即文件名")
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
     args = parser.parse_args(argv)
 
     root = args.project.resolve()
     if args.command == "fetch":
         return _fetch(root, args.sources)
+    if args.command == "new":
+        return _new(root, args.kind, args.id)
     if args.command == "schemas":
         from tourhub.editor_schemas import write_editor_files
         from tourhub.package import load_package
@@ -68,6 +75,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
     print(f"site/ 已更新 / site/ updated ({stages})", file=sys.stderr)
+    return 0
+
+
+def _new(root: Path, kind: str, record_id: str) -> int:
+    from datetime import datetime, timezone
+
+    from tourhub.scaffold import new_file
+    validated = pipeline.check(root)
+    areas = validated.typed.get("scenic_areas", [])
+    if has_errors(validated.problems) or len(areas) < 2:
+        print("请先修正现有问题 / fix the existing problems first (make check)", file=sys.stderr)
+        return 1
+    try:
+        path = new_file(root, kind, record_id, areas, datetime.now(timezone.utc))
+    except (ValueError, FileExistsError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{path.relative_to(root)}：按注释修改 TODO 项后运行 make check / edit the TODOs, then run make check",
+          file=sys.stderr)
     return 0
 
 

@@ -58,3 +58,22 @@ def test_check_can_annotate_problems_for_github(tmp_path):
     assert re.search(r"^::error file=datasets/spots/dup\.yaml,line=\d+,col=\d+,title=yaml-duplicate-key::.+ / .+$",
                      done.stdout, re.M)
     assert "| `datasets/spots/dup.yaml:" in summary.read_text("utf-8")
+
+
+def test_new_route_and_notice_files_pass_the_check_as_scaffolded(tmp_path):
+    from conftest import make_project
+    project = make_project(tmp_path / "project")
+    for kind, record_id in (("route", "my-new-route"), ("notice", "my-fog-notice"), ("area", "my-new-area")):
+        done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", kind, record_id],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert (project / "datasets" / "routes" / "my-new-route.yaml").read_text("utf-8").count("TODO") >= 5
+    check = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    again = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", "route",
+                            "my-new-route"], capture_output=True, text=True)
+    assert again.returncode == 1 and "exists" in again.stderr
+    bad = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", "route",
+                          "../escape"], capture_output=True, text=True)
+    assert bad.returncode == 1 and not (project / "datasets" / "escape.yaml").exists()
