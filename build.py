@@ -6,6 +6,7 @@
     python build.py [--project DIR] fetch [--sources PATH]
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
+    python build.py [--project DIR] serve [--port 8000]
 """
 from __future__ import annotations
 
@@ -35,12 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     new = commands.add_parser("new", help="start a new route, notice or area file / 新建线路、安全提示或景区")
     new.add_argument("kind", choices=("route", "notice", "area"))
     new.add_argument("id", help="lowercase id, also the file name / 小写 id，即文件名")
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on save / 本地预览")
+    serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
     args = parser.parse_args(argv)
 
     root = args.project.resolve()
     if args.command == "fetch":
         return _fetch(root, args.sources)
+    if args.command == "serve":
+        from tourhub.serve import serve as serve_site
+        serve_site(root, args.port)
+        return 0
     if args.command == "new":
         return _new(root, args.kind, args.id)
     if args.command == "schemas":

@@ -43,7 +43,7 @@ def banner_alerts(model: Model) -> list[dict]:
     } for n in shown]
 
 
-def theme_extra(model: Model) -> dict:
+def theme_extra(model: Model, dev_reload: bool = False) -> dict:
     """`config.extra.hub`: all the theme override (site_src/overrides/main.html) needs."""
     return {
         "alerts": banner_alerts(model),
@@ -54,6 +54,7 @@ def theme_extra(model: Model) -> dict:
         "search_label": _both("search"),
         "search_placeholder": _both("search_placeholder"),
         "built_at": model.built_at.isoformat(),
+        "dev_reload": dev_reload,        # `build.py serve` only: reload when a new build is ready
     }
 
 

@@ -61,7 +61,7 @@ def check(root: Path, now: datetime | None = None) -> Validated:
 
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
-          staging: Path | None = None) -> BuildResult:
+          staging: Path | None = None, dev_reload: bool = False) -> BuildResult:
     now = now or datetime.now(timezone.utc)
     site = site or root / "site"
     staging = staging or root / "build" / "staging"
@@ -89,7 +89,7 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
     lap("pages")
     new = new_site_dir(site)
     try:
-        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model), base_url)
+        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model, dev_reload), base_url)
         lap("mkdocs")
         index_search(new)
         lap("search")

@@ -77,3 +77,46 @@ def test_new_route_and_notice_files_pass_the_check_as_scaffolded(tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", "route",
                           "../escape"], capture_output=True, text=True)
     assert bad.returncode == 1 and not (project / "datasets" / "escape.yaml").exists()
+
+
+def test_serve_rebuilds_on_save_and_keeps_the_last_good_site_when_a_save_breaks_it(tmp_path):
+    import socket
+    import time
+    import requests
+    from conftest import make_project
+    project = make_project(tmp_path / "project")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--project", str(project), "serve",
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/"
+
+    def wait_for_build(number: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(base + "__build", timeout=2).text == number:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"build {number} never came")
+
+    try:
+        wait_for_build("1")
+        page = requests.get(base + "areas/huayingshan/", timeout=5).content.decode("utf-8")
+        assert "dev-reload.js" in page
+        spots = project / "datasets" / "spots" / "test-areas.yaml"
+        text = spots.read_text("utf-8")
+        spots.write_text(text.replace("华蓥山", "华蓥山（已改）", 1), encoding="utf-8")
+        wait_for_build("2")
+        assert "华蓥山（已改）" in requests.get(base + "areas/huayingshan/", timeout=5).content.decode("utf-8")
+        spots.write_text(text + "\n  - broken: [\n", encoding="utf-8")
+        time.sleep(4)
+        assert requests.get(base + "__build", timeout=2).text == "2"
+        assert "华蓥山（已改）" in requests.get(base + "areas/huayingshan/", timeout=5).content.decode("utf-8")
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=30)
+    assert "yaml-syntax" in errors or "yaml-" in errors

@@ -1,0 +1,89 @@
+"""`python build.py serve`: build, serve site/ on 127.0.0.1, rebuild when an editor saves, and
+reload the open page. A save that breaks the data prints the problems and keeps serving the last
+good site (the build never replaces site/ on failure)."""
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from . import pipeline
+from .problems import format_text
+
+WATCHED = ("datasets", "site_src", "mkdocs.yml")
+
+
+def snapshot(root: Path) -> dict[str, float]:
+    """Modification time of every watched file."""
+    found = {}
+    for name in WATCHED:
+        path = root / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        for file in files:
+            if not file.name.startswith("."):
+                found[str(file)] = file.stat().st_mtime_ns
+    return found
+
+
+class Builds:
+    """The number of the last good build, which the page's dev-reload script polls."""
+
+    def __init__(self) -> None:
+        self.number = 0
+
+    def run(self, root: Path) -> bool:
+        result = pipeline.build(root, dev_reload=True)
+        if result.problems:
+            print(format_text(result.problems), file=sys.stderr, flush=True)
+        if result.ok:
+            self.number += 1
+            print(f"已重新构建 / rebuilt (#{self.number})", file=sys.stderr, flush=True)
+        else:
+            print(result.error or "构建失败，网站保持上一次的版本 / build failed; serving the last good site",
+                  file=sys.stderr, flush=True)
+        return result.ok
+
+
+def handler_class(site: Path, builds: Builds):
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/__build":
+                body = str(builds.number).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+    return Handler
+
+
+def serve(root: Path, port: int = 8000, interval: float = 1.0, stop: threading.Event | None = None) -> None:
+    builds, stop = Builds(), stop or threading.Event()
+    builds.run(root)
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_class(root / "site", builds))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C 停止 / to stop)", file=sys.stderr, flush=True)
+    seen = snapshot(root)
+    try:
+        while not stop.wait(interval):
+            now = snapshot(root)
+            if now != seen:
+                time.sleep(0.2)            # let the editor finish writing
+                seen = snapshot(root)
+                builds.run(root)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
