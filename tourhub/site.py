@@ -83,6 +83,13 @@ class _PageLanguage:
     def on_post_page(self, output: str, page, config) -> str:
         if page.file.src_uri.startswith("en/"):
             output = output.replace('<html lang="zh"', '<html lang="en"', 1)
+        return self._secured(output)
+
+    def on_post_template(self, output: str, template_name: str, config) -> str:
+        """Static pages such as 404.html get the same policy and link treatment."""
+        return self._secured(output) if template_name.endswith(".html") and "<head>" in output else output
+
+    def _secured(self, output: str) -> str:
         output = _EXTERNAL_LINK.sub(_with_noopener, output)
         meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(output, self.tiles_origin)}">'
         return output.replace("<head>", "<head>\n    " + meta, 1)

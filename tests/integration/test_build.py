@@ -120,3 +120,20 @@ def test_the_editors_guide_explains_every_problem_code_in_both_languages(project
     for lang in ("", "en/"):
         html = (site / lang / "guide" / "index.html").read_text(encoding="utf-8")
         assert set(re.findall(r'<tr id="([a-z0-9-]+)">', html)) == set(RULES)
+
+
+def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scripts(project: Path):
+    site = built(project)
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+        assert policy, page
+        script_src = next(d for d in policy.group(1).split("; ") if d.startswith("script-src"))
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "http://" not in script_src
+        loads = re.findall(r'<(?:script|img|iframe)[^>]+src="(http://[^"]*)"', html) + [
+            tag for tag in re.findall(r"<link[^>]*>", html)
+            if 'href="http://' in tag and not re.search(r'rel="(canonical|alternate)"', tag)]
+        assert loads == [], page   # no mixed content: nothing loads over plain http
