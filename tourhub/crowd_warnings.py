@@ -43,7 +43,7 @@ def readings(model: Model, area_id: str, since: datetime) -> list[Reading]:
     if not capacity:
         return []
     found = []
-    for obs in model._observations_by_key.get((area_id, scheme.basis), ()):
+    for obs in model.observations_of(area_id, scheme.basis):
         if obs.observed_at > since:
             percent = round(100 * obs.count / capacity, 1)
             found.append(Reading(obs.observed_at, percent, scheme.level_for(percent)))
@@ -78,7 +78,7 @@ def area_warnings(model: Model, area_id: str) -> list[Notice]:
     area = model.area_by_id[area_id]
     scheme = model.scheme_by_id[area.warning_scheme]
     stale = timedelta(minutes=scheme.stale_after_minutes)
-    observed = model._observations_by_key.get((area_id, scheme.basis), ())
+    observed = model.observations_of(area_id, scheme.basis)
     source = observed[-1].source if observed else "observations"
     illustrative = area.capacity_illustrative or any(o.method == "illustrative" for o in observed[-1:])
     notices: list[Notice] = []

@@ -328,6 +328,10 @@ class Model:
                 grouped.setdefault((obs.spot_id, obs.window), []).append(obs)
         return grouped
 
+    def observations_of(self, spot_id: str, window: str) -> list[Observation]:
+        """The area's observations in one window (daily or instant), oldest first, none after built_at."""
+        return self._observations_by_key.get((spot_id, window), [])
+
     @cached_property
     def quiet_areas(self) -> frozenset[str]:
         """Areas fed by a partner source that has gone quiet past its `expected_every`."""

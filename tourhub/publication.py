@@ -134,7 +134,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
         infos.append(info)
         entry.update(downloads=downloads, version=exports.versions[name], history=history,
                      publisher=package.descriptor.get("x-publisher", {"zh": "", "en": ""}),
-                     frequency_label=entry["frequency"], schema_org=dcat.json_for_script(
+                     schema_org=dcat.json_for_script(
                          dcat.schema_org_dataset(info, LICENCE_URL)))
         files.append(Page(f"data/{name}.atom", change_feed(entry, history, base_url, model.built_at)))
     descriptor = package.descriptor
@@ -153,7 +153,6 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
         Page("data/crowd/latest.json", crowd_feed(model)),
         *cap.cap_files(model, base_url),
     ]
-    package_files = {d.path.rsplit("/", 1)[1]: d for d in exports.package}
     for entry in entries:
-        entry["package_files"] = list(package_files.values())
+        entry["package_files"] = exports.package
     return Publication(files, entries)

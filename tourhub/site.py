@@ -63,7 +63,7 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
         if site_url:
             config.site_url = site_url
         tiles = (config.extra.get("map_tiles") or {}).get("url")
-        config.plugins["tourhub/page-language"] = _PageLanguage(tiles)
+        config.plugins["tourhub/finish-pages"] = _FinishPages(tiles)
         build(config)
     except (Abort, MkDocsException) as error:
         raise SiteBuildFailed("\n".join([*handler.messages, str(error)])) from error
@@ -71,7 +71,7 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
         logging.getLogger("mkdocs").removeHandler(handler)
 
 
-class _PageLanguage:
+class _FinishPages:
     """Last touches on every built page: English pages under en/ declare lang="en" (Material
     writes one `<html lang>` for the whole site; browsers, screen readers and Pagefind need each
     page's own), external links get rel="noopener", and a Content-Security-Policy goes first in
