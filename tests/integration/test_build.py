@@ -137,3 +137,16 @@ def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scri
             tag for tag in re.findall(r"<link[^>]*>", html)
             if 'href="http://' in tag and not re.search(r'rel="(canonical|alternate)"', tag)]
         assert loads == [], page   # no mixed content: nothing loads over plain http
+
+
+def test_the_same_data_builds_to_the_same_bytes_so_deploys_see_only_real_changes(tmp_path: Path):
+    import hashlib
+    from conftest import make_project
+
+    def digests(site: Path) -> dict[str, str]:
+        return {f.relative_to(site).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+                for f in site.rglob("*") if f.is_file()}
+
+    first, second = (digests(built(make_project(tmp_path / name))) for name in ("one", "two"))
+    changed = {name for name in first if first[name] != second.get(name)}
+    assert first.keys() == second.keys() and changed <= {"pagefind/pagefind-entry.json"}

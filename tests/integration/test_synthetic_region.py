@@ -1,10 +1,13 @@
-"""tools/synthetic_region.py: a small synthetic corpus is a valid project, sized as asked,
-crossing both provinces, labelled synthetic, and the same bytes for the same seed."""
+"""bench/synthetic_region.py: a small synthetic corpus is a valid project, sized as asked,
+crossing both provinces, labelled synthetic, the same bytes for the same seed, and --touch-one
+changes exactly one editor file and leaves a valid project."""
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shutil
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,22 +16,25 @@ from conftest import NOW, ROOT
 from tourhub import pipeline
 from tourhub.model import build_model
 
-AREAS, ROUTES, DAYS, OBSERVED = 60, 12, 2, 10
+AREAS, ROUTES, NOTICES, STANDARDS, CERTS, DAYS, OBSERVED = 60, 12, 20, 10, 90, 2, 10
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("synthetic_region", ROOT / "tools" / "synthetic_region.py")
+    spec = importlib.util.spec_from_file_location("synthetic_region", ROOT / "bench" / "synthetic_region.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 synthetic_region = _tool()
+# the day before NOW's day in China time: every observation is in NOW's past
+END = NOW.astimezone(synthetic_region.CST).date() - timedelta(days=1)
 
 
 def generate(target: Path, seed: int = 1) -> Path:
-    synthetic_region.main([str(target), "--areas", str(AREAS), "--routes", str(ROUTES), "--days", str(DAYS),
-                           "--observed-areas", str(OBSERVED), "--seed", str(seed)])
+    synthetic_region.main([str(target), "--areas", str(AREAS), "--routes", str(ROUTES), "--notices", str(NOTICES),
+                           "--standards", str(STANDARDS), "--certifications", str(CERTS), "--days", str(DAYS),
+                           "--observed-areas", str(OBSERVED), "--end", END.isoformat(), "--seed", str(seed)])
     return target
 
 
@@ -59,9 +65,27 @@ def test_small_synthetic_corpus_has_no_problems(validated):
 def test_counts_match_the_arguments(corpus, model):
     assert len(model.areas) == AREAS
     assert len(model.routes) == ROUTES
+    assert len(model.notices) == NOTICES
+    assert len([s for s in model.standards if s.code.startswith("T/SYNTHETIC ")]) == STANDARDS
+    assert len(model.certifications) == CERTS
     assert len({obs.spot_id for obs in model.observations}) == OBSERVED
-    assert len(model.observations) == OBSERVED * DAYS * 24 * 2      # hourly, instant + daily
+    assert len(model.observations) == OBSERVED * DAYS * 24            # hourly, the daily count
+    assert {obs.window for obs in model.observations} == {"daily"}
+    assert max(obs.observed_at for obs in model.observations) < NOW
     assert len(list((corpus / "datasets/spots").glob("*.yaml"))) == -(-AREAS // synthetic_region.AREAS_PER_FILE)
+    assert len(list((corpus / "datasets/notices").glob("*.yaml"))) == NOTICES
+
+
+def test_months_end_with_the_end_day(tmp_path):
+    first, days = synthetic_region.observation_span(END, 12, None)
+    assert (first.replace(year=first.year + 1) - timedelta(days=1)) == END and days in (365, 366)
+    synthetic_region.main([str(tmp_path / "p"), "--areas", "40", "--routes", "1", "--notices", "1",
+                           "--standards", "0", "--certifications", "1", "--months", "1",
+                           "--observed-areas", "2", "--instant", "--end", END.isoformat()])
+    partitions = sorted(p.stem for p in (tmp_path / "p/datasets/observations").glob("*.csv"))
+    assert partitions == sorted({END.strftime("%Y-%m"), (END.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})
+    lines = sum(len(p.read_text("utf-8").splitlines()) - 1 for p in (tmp_path / "p/datasets/observations").glob("*.csv"))
+    assert lines == 2 * 2 * 24 * (END - synthetic_region._add_months(END, -1)).days      # areas x windows x hours x days
 
 
 def test_areas_are_synthetic_and_in_both_provinces(model):
@@ -69,26 +93,42 @@ def test_areas_are_synthetic_and_in_both_provinces(model):
     assert provinces["sichuan"] > 0 and provinces["chongqing"] > 0 and provinces["other"] == 0
     for area in model.areas:
         assert area.name.zh.startswith("合成景区") and area.name.en.startswith("Synthetic Area")
-        assert area.source.startswith("https://example.invalid/") and area.capacity_illustrative
+        assert area.source.startswith("https://example.invalid/synthetic/") and area.capacity_illustrative
 
 
 def test_routes_cross_the_border_with_searchable_theme_words(model):
     words = {tag: (zh, en) for tag, zh, en in synthetic_region.THEMES}
     for route in model.routes:
-        assert 2 <= len(route.days) <= 4
-        assert all(2 <= len(day.stops) <= 4 for day in route.days)
+        assert 3 <= len(route.stops) <= 12
+        assert all(1 <= len(day.stops) <= 4 for day in route.days)
         assert {model.area_by_id[spot].province for spot in route.spot_ids} == {"sichuan", "chongqing"}
         assert [stop.leg is None for stop in route.stops].count(True) == 1 and route.stops[-1].leg is None
         zh, en = words[route.theme]
         assert zh in route.name.zh and en in route.name.en, route.id
     assert {"红色", "古镇", "山水"} <= {words[route.theme][0] for route in model.routes}
+    assert len({len(route.days) for route in model.routes}) > 1
 
 
-def test_one_active_severe_notice(model):
-    active = [n for n in model.notices if model.notice_state(n) == "active"]
-    assert [n.severity for n in active] == ["Severe"]
-    assert {"expired", "upcoming", "updated", "cancelled"} <= {model.notice_state(n) for n in model.notices}
-    assert all(n.illustrative for n in model.notices)
+def test_notices_mix_every_state_with_reference_chains(model):
+    states = Counter(model.notice_state(n) for n in model.notices)
+    assert {"active", "expired", "upcoming", "updated", "cancelled"} <= set(states), states
+    by_id = {n.id: n for n in model.notices}
+    for notice in model.notices:
+        assert notice.status == "Test" and notice.illustrative
+        assert notice.source.startswith("https://example.invalid/synthetic/")
+        assert bool(notice.references) == (notice.msg_type != "Alert")
+        assert all(by_id[ref].sent < notice.sent for ref in notice.references)
+    assert any(by_id[ref].references for n in model.notices for ref in n.references)   # Alert <- Update <- Update
+
+
+def test_standards_and_certifications_are_synthetic(model):
+    synthetic = [s for s in model.standards if s.code.startswith("T/SYNTHETIC ")]
+    assert {s.status for s in synthetic} == {"current", "superseded", "withdrawn"}
+    assert {"GB/T 17775-2024", "LB/T 068-2017"} <= {s.code for s in model.standards}   # real ones kept
+    for cert in model.certifications:
+        assert cert.illustrative and cert.source.startswith("https://example.invalid/synthetic/")
+    assert {c.holder_kind for c in model.certifications} >= {"scenic-area", "hotel", "homestay"}
+    assert {c.status_on(NOW.date()) for c in model.certifications} == {"valid", "suspended", "revoked", "expired"}
 
 
 def test_same_seed_same_bytes_other_seed_other_data(corpus, tmp_path):
@@ -96,8 +136,37 @@ def test_same_seed_same_bytes_other_seed_other_data(corpus, tmp_path):
     assert digest(generate(tmp_path / "other", seed=2)) != digest(corpus)
 
 
+def test_touch_one_changes_exactly_one_editor_file(corpus, tmp_path):
+    project = tmp_path / "touched"
+    shutil.copytree(corpus, project)
+    before = digest(project)
+    synthetic_region.main([str(project), "--touch-one"])
+    once = digest(project)
+    changed = [name for name in before if before[name] != once[name]]
+    assert changed == ["datasets/routes/synthetic-route-0001.yaml"] and set(once) == set(before)
+    synthetic_region.main([str(project), "--touch-one"])
+    twice = digest(project)
+    assert [name for name in once if once[name] != twice[name]] == changed
+    validated = pipeline.check(project, NOW)
+    assert [p.to_text() for p in validated.problems] == []
+    route = next(r for r in build_model(validated.typed, NOW).routes if r.id == "synthetic-route-0001")
+    assert route.summary.en.endswith(" (edit 2)")
+
+
+def test_touch_one_refuses_a_folder_it_did_not_write(tmp_path):
+    with pytest.raises(SystemExit):
+        synthetic_region.main([str(tmp_path), "--touch-one"])
+
+
 def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
     (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(SystemExit):
         synthetic_region.main([str(tmp_path), "--force"])
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_tools_shim_runs_the_bench_module(tmp_path):
+    spec = importlib.util.spec_from_file_location("tools_synthetic_region", ROOT / "tools" / "synthetic_region.py")
+    shim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shim)
+    assert Path(shim.main.__code__.co_filename).resolve() == (ROOT / "bench" / "synthetic_region.py").resolve()
