@@ -7,7 +7,7 @@ to .md files, which `mkdocs build --strict` checks.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 from importlib.metadata import version as _version
 import posixpath
 import re
@@ -22,6 +22,7 @@ from .guide import guide_entries
 from .i18n import LANGS, tag_label, translate
 from .model import Model, Occupancy, Route, ScenicArea
 
+CHINA = timezone(timedelta(hours=8))
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -142,6 +143,7 @@ def environment() -> Environment:
                       keep_trailing_newline=True)
     env.filters["md"] = md
     env.filters["text_colour_on"] = text_colour_on
+    env.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
     env.globals["front_matter"] = front_matter
     env.globals["tag_label"] = tag_label
     env.globals["route_map"] = route_map
