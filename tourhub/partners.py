@@ -106,10 +106,8 @@ def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: 
         if urlsplit(source["url"]).scheme != "https" and not _is_loopback(source["url"]):
             return _failed(state, SourceOutcome(sid, False, "failed", problems=[_problem(
                 pos, "fetch-token-insecure", sid, "令牌只能通过 https 发送", "a token is only ever sent over https")]))
-    endpoint = Endpoint(url=source["url"], format=source["format"], timeout_s=float(source["timeout_s"]),
-                        max_bytes=int(source["max_bytes"]), token=token, etag=state.get("etag"),
-                        last_modified=state.get("last_modified"))
     try:
+        endpoint = _endpoint(source, token, state)
         fetched = fetch(endpoint, **fetch_options)
     except FetchError as error:
         return _failed(state, SourceOutcome(sid, False, "failed", problems=[_problem(
@@ -141,6 +139,21 @@ def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: 
                  rows_added_total=state.get("rows_added_total", 0) + merged.added)
     return SourceOutcome(sid, not conflicts, "fetched", len(payload.rows), merged.added, merged.unchanged,
                          len(conflicts), conflicts)
+
+
+def _endpoint(source: dict, token: str | None, state: dict) -> Endpoint:
+    """The request to make; validators a server sent that cannot go back in a header are dropped."""
+    settings = dict(url=source["url"], format=source["format"], timeout_s=float(source["timeout_s"]),
+                    max_bytes=int(source["max_bytes"]), token=token)
+    try:
+        return Endpoint(**settings, etag=state.get("etag"), last_modified=state.get("last_modified"))
+    except ValueError:
+        state.pop("etag", None)
+        state.pop("last_modified", None)
+    try:
+        return Endpoint(**settings)
+    except ValueError as error:
+        raise FetchError("bad-url", f"数据源设置无效：{error}", f"invalid feed settings: {error}") from error
 
 
 def _notices_outcome(source: dict, state: dict, body: bytes, project: Path, now: datetime) -> SourceOutcome:

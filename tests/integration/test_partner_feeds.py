@@ -269,3 +269,12 @@ def test_a_feed_token_never_reaches_logs_the_data_or_the_site(partner, tmp_path)
     for file in project.rglob("*"):
         if file.is_file():
             assert secret.encode() not in file.read_bytes(), file
+
+
+def test_a_validator_that_cannot_be_sent_back_is_dropped_not_fatal(partner, tmp_path):
+    url, server = partner
+    server.routes["/counts.csv"] = (200, "text/csv", GOOD.encode(), {})
+    project = project_with(tmp_path, source("city", f"{url}/counts.csv"))
+    (project / "datasets" / "fetch-state.json").write_text(json.dumps({"city": {"etag": "bad\x01etag"}}), "utf-8")
+    outcomes, _ = fetch_all(project, NOW, env={})
+    assert outcomes[0].added == 2 and "If-None-Match" not in server.seen[-1][1]
