@@ -615,6 +615,11 @@ def _columns(header: list[str] | None, path: Path) -> list[int]:
     return [header.index(n) for n in FIELDS]
 
 
+def _header(path: Path) -> list[str] | None:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle, strict=True), None)
+
+
 def _scan(path: Path, incoming: dict[SortKey, Values]) -> _Scan:
     """One pass over a partition: which incoming keys exist, and is it sorted?"""
     pending = dict(incoming)
@@ -622,33 +627,19 @@ def _scan(path: Path, incoming: dict[SortKey, Values]) -> _Scan:
     conflicts: list[Conflict] = []
     ordered = True
     previous: SortKey = ("", "", "")
-    canonical: dict[str, str] = {}     # a month has a few thousand distinct times: parse each once
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle, strict=True)
-        header = next(reader, None)
-        columns = _columns(header, path)
-        if not columns:
-            return _Scan(pending, 0, [], True, None, False)
-        i_spot, i_at, i_window, i_count, i_method, i_source = columns
-        for record in reader:
-            if not record:
-                continue
-            at = canonical.get(record[i_at])
-            if at is None:
-                at = canonical[record[i_at]] = _canonical(record[i_at], f"{path}:{reader.line_num}")
-            key = (at, record[i_spot], record[i_window])
-            if key < previous:
-                ordered = False
-            previous = key
-            values = pending.pop(key, None)
-            if values is not None:
-                existing = (int(record[i_count]), record[i_method], record[i_source])
-                if existing == values:
-                    unchanged += 1
-                else:
-                    conflicts.append(_conflict(key, existing, values))
+    for key, row in _records(path):
+        if key < previous:
+            ordered = False
+        previous = key
+        values = pending.pop(key, None)
+        if values is not None:
+            existing = (int(row[3]), row[4], row[5])
+            if existing == values:
+                unchanged += 1
+            else:
+                conflicts.append(_conflict(key, existing, values))
     last = previous if ordered and previous[0] else None
-    return _Scan(pending, unchanged, conflicts, ordered, last, header == list(FIELDS))
+    return _Scan(pending, unchanged, conflicts, ordered, last, _header(path) == list(FIELDS))
 
 
 def _records(path: Path) -> Iterator[tuple[SortKey, tuple]]:
