@@ -24,7 +24,6 @@ from .package import PackageSpec
 
 DATA_DIR = "data"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed entry times: the same data always zips to the same bytes
-TABLE_SCHEMA = "https://specs.frictionlessdata.io/table-schema/"
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,43 @@ def load_sources(datasets: Path, sources_file: Path | None) -> tuple[list[dict],
     return typed.get("sources", []), tables.rows.get("sources", []), problems + found
 
 
-def read_state(path: Path) -> dict:
+def read_fetch_state(path: Path) -> tuple[dict, list[Problem]]:
+    """What `fetch` recorded per source (a missing file: never fetched). An unreadable file, or
+    an entry that is not a record with a valid last_success, counts as never fetched and is
+    reported, so the build marks those areas stale instead of failing."""
+    if not path.exists():
+        return {}, []
+    where = f"datasets/{path.name}"
     try:
         state = json.loads(path.read_text("utf-8"))
-        return state if isinstance(state, dict) else {}
-    except (OSError, ValueError):
-        return {}
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as error:
+        return {}, [Problem(where, 1, 1, "fetch-state-unreadable", {"reason": str(error)[:200]})]
+    kept, problems = {}, []
+    for source_id, entry in state.items():
+        reason = _entry_problem(entry)
+        if reason:
+            problems.append(Problem(where, 1, 1, "fetch-state-unreadable", {"reason": f"{source_id}: {reason}"}))
+        else:
+            kept[source_id] = entry
+    return kept, problems
+
+
+def _entry_problem(entry) -> str | None:
+    if not isinstance(entry, dict):
+        return "not a JSON object"
+    success = entry.get("last_success")
+    if success is not None:
+        try:
+            if datetime.fromisoformat(success).utcoffset() is None:
+                return "last_success has no UTC offset"
+        except (TypeError, ValueError):
+            return "last_success is not an ISO 8601 time"
+    areas = entry.get("areas", [])
+    if not isinstance(areas, list) or not all(isinstance(a, str) for a in areas):
+        return "areas is not a list of area ids"
+    return None
 
 
 def write_state(path: Path, state: dict) -> None:
@@ -199,7 +230,7 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
     outcomes = []
     with open(datasets / ".fetch.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)    # two fetches at once would race on the partitions
-        state = read_state(state_path)
+        state, _ = read_fetch_state(state_path)   # unreadable entries start afresh
         for source, row in zip(sources, positions):
             entry = state.setdefault(source["id"], {})
             outcomes.append(fetch_source(source, row.pos, entry, observations=observations, schema=schema,
@@ -211,8 +242,6 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
 
 
 # Safety notices from partners ------------------------------------------------------------------
-
-NOTICE_KEYS = ("notices",)
 
 
 def notice_records(body: bytes) -> list[dict] | str:

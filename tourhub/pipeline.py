@@ -1,7 +1,6 @@
 """The stages strung together: validate -> model -> pages -> MkDocs -> swap into site/."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ import yaml
 from .client import client_files, theme_extra
 from .crowd_warnings import with_crowd_warnings
 from .history import dataset_history
+from .partners import STATE_FILE, read_fetch_state
 from .model import Model, build_model
 from .pages import render_pages
 from .problems import Problem, has_errors
@@ -40,22 +40,6 @@ def site_url(root: Path) -> str:
     return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
-FETCH_STATE = "fetch-state.json"
-
-
-def read_fetch_state(path: Path) -> tuple[dict, list[Problem]]:
-    """What `fetch` recorded per source; a missing file means never fetched."""
-    if not path.exists():
-        return {}, []
-    try:
-        state = json.loads(path.read_text("utf-8"))
-        if not isinstance(state, dict):
-            raise ValueError("not a JSON object")
-        return state, []
-    except (OSError, ValueError) as error:
-        return {}, [Problem(f"datasets/{path.name}", 1, 1, "fetch-state-unreadable", {"reason": str(error)[:200]})]
-
-
 def check(root: Path, now: datetime | None = None) -> Validated:
     return validate_datasets(root / "datasets", now)
 
@@ -77,7 +61,7 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
     lap("validate")
     if has_errors(validated.problems):
         return BuildResult(validated.problems, timings)
-    fetch_state, state_problems = read_fetch_state(root / "datasets" / FETCH_STATE)
+    fetch_state, state_problems = read_fetch_state(root / "datasets" / STATE_FILE)
     validated.problems += state_problems
     model = with_crowd_warnings(build_model(validated.typed, now, fetch_state))
     lap("model")

@@ -3,7 +3,6 @@ reload the open page. A save that breaks the data prints the problems and keeps 
 good site (the build never replaces site/ on failure)."""
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import time

@@ -278,3 +278,14 @@ def test_a_validator_that_cannot_be_sent_back_is_dropped_not_fatal(partner, tmp_
     (project / "datasets" / "fetch-state.json").write_text(json.dumps({"city": {"etag": "bad\x01etag"}}), "utf-8")
     outcomes, _ = fetch_all(project, NOW, env={})
     assert outcomes[0].added == 2 and "If-None-Match" not in server.seen[-1][1]
+
+
+def test_a_damaged_fetch_state_is_reported_and_its_areas_show_stale_not_a_crash(tmp_path):
+    project = make_project(tmp_path / "project")
+    (project / "datasets" / "fetch-state.json").write_text(json.dumps(
+        {"city": "oops", "town": {"last_success": "yesterday"}, "ok": {"last_success": "2026-11-20T11:00:00+00:00"}}),
+        "utf-8")
+    result = pipeline.build(project, NOW, site=tmp_path / "site", staging=tmp_path / "staging")
+    assert result.ok
+    reported = sorted(p.params["reason"].split(":")[0] for p in result.problems if p.code == "fetch-state-unreadable")
+    assert reported == ["city", "town"]
