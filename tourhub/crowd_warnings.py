@@ -39,14 +39,12 @@ def readings(model: Model, area_id: str, since: datetime) -> list[Reading]:
     """The area's graded readings after `since`, oldest first (empty without a capacity)."""
     area = model.area_by_id[area_id]
     scheme = model.scheme_by_id[area.warning_scheme]
-    capacity = area.capacity_daily if scheme.basis == "daily" else area.capacity_instant
-    if not capacity:
+    if not area.capacity_for(scheme.basis):
         return []
     found = []
-    for obs in model.observations_of(area_id, scheme.basis):
-        if obs.observed_at > since:
-            percent = round(100 * obs.count / capacity, 1)
-            found.append(Reading(obs.observed_at, percent, scheme.level_for(percent)))
+    for obs in model.observations_of(area_id, scheme.basis, after=since):
+        percent = area.percent_of(obs.count, scheme.basis)
+        found.append(Reading(obs.observed_at, percent, scheme.level_for(percent)))
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from bisect import bisect_right
 from functools import cached_property
 
 DEFAULT_SCHEME = "lbt-068-2017"
@@ -51,6 +52,13 @@ class ScenicArea:
     source: str
     source_note: str | None
     maintainer: str
+
+    def capacity_for(self, basis: str) -> int | None:
+        """The approved maximum a warning scheme measures against: daily or instant."""
+        return self.capacity_daily if basis == "daily" else self.capacity_instant
+
+    def percent_of(self, count: int, basis: str) -> float:
+        return round(100 * count / self.capacity_for(basis), 1)
 
     @property
     def province(self) -> str:
@@ -328,9 +336,13 @@ class Model:
                 grouped.setdefault((obs.spot_id, obs.window), []).append(obs)
         return grouped
 
-    def observations_of(self, spot_id: str, window: str) -> list[Observation]:
-        """The area's observations in one window (daily or instant), oldest first, none after built_at."""
-        return self._observations_by_key.get((spot_id, window), [])
+    def observations_of(self, spot_id: str, window: str, after: datetime | None = None) -> list[Observation]:
+        """The area's observations in one window (daily or instant), oldest first, none after
+        built_at; only those later than `after` if given (found by bisection, not a scan)."""
+        observed = self._observations_by_key.get((spot_id, window), [])
+        if after is None:
+            return observed
+        return observed[bisect_right(observed, after, key=lambda o: o.observed_at):]
 
     @cached_property
     def quiet_areas(self) -> frozenset[str]:
@@ -343,15 +355,15 @@ class Model:
         found = {}
         for area in self.areas:
             scheme = self.scheme_by_id[area.warning_scheme]
-            capacity = area.capacity_daily if scheme.basis == "daily" else area.capacity_instant
-            observed = self._observations_by_key.get((area.id, scheme.basis))
+            capacity = area.capacity_for(scheme.basis)
+            observed = self.observations_of(area.id, scheme.basis)
             if not capacity or not observed:
                 continue
             latest = observed[-1]
-            percent = round(100 * latest.count / capacity, 1)
+            percent = area.percent_of(latest.count, scheme.basis)
             since = latest.observed_at - timedelta(days=SERIES_DAYS)
-            series = tuple((o.observed_at, round(100 * o.count / capacity, 1))
-                           for o in observed if o.observed_at > since)
+            series = tuple((o.observed_at, area.percent_of(o.count, scheme.basis))
+                           for o in self.observations_of(area.id, scheme.basis, after=since))
             stale = (self.built_at - latest.observed_at > timedelta(minutes=scheme.stale_after_minutes)
                      or area.id in self.quiet_areas)
             found[area.id] = Occupancy(area.id, scheme, scheme.basis, latest.observed_at, latest.count,
