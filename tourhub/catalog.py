@@ -28,10 +28,6 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _resource(package: PackageSpec, name: str) -> dict:
-    return next(r for r in package.descriptor["resources"] if r["name"] == name)
-
-
 def _span(rows: list[dict], names: tuple[str, ...]) -> tuple[date, date] | None:
     """Earliest and latest date found in any of the named fields (temporal coverage)."""
     days = [value.date() if isinstance(value, datetime) else value
@@ -48,7 +44,7 @@ def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[
     for spec in package.resources:
         rows = typed.get(spec.name, [])
         names = spec.field_names
-        resource = _resource(package, spec.name)
+        resource = package.entry(spec.name)
         entries.append({
             "name": spec.name,
             "title": {"zh": spec.title_zh, "en": spec.title_en},

@@ -226,7 +226,7 @@ def published_descriptor(package: PackageSpec, csv_files: dict[str, Download]) -
     descriptor["resources"] = []
     for spec in package.resources:
         csv_file = csv_files[spec.name]
-        resource = {key: value for key, value in _resource_entry(package, spec.name).items()
+        resource = {key: value for key, value in package.entry(spec.name).items()
                     if key not in ("x-source", "schema")}
         resource.update({
             "path": csv_file.path.removeprefix(f"{DATA_DIR}/"), "format": "csv", "mediatype": "text/csv",
@@ -235,10 +235,6 @@ def published_descriptor(package: PackageSpec, csv_files: dict[str, Download]) -
         })
         descriptor["resources"].append(resource)
     return descriptor
-
-
-def _resource_entry(package: PackageSpec, name: str) -> dict:
-    return next(r for r in package.descriptor["resources"] if r["name"] == name)
 
 
 def package_downloads(package: PackageSpec, csv_files: dict[str, Download]) -> list[Download]:

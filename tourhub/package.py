@@ -64,6 +64,10 @@ class PackageSpec:
     def resource(self, name: str) -> ResourceSpec:
         return next(r for r in self.resources if r.name == name)
 
+    def entry(self, name: str) -> dict:
+        """The resource's own entry in the descriptor (title, description, x-frequency …)."""
+        return next(r for r in self.descriptor["resources"] if r["name"] == name)
+
     def children(self, parent: str) -> list[ResourceSpec]:
         return [r for r in self.resources if r.source.parent == parent]
 

@@ -33,6 +33,12 @@ def _absolute(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
+def _distributions(files: list[Download], base_url: str) -> tuple[dcat.Distribution, ...]:
+    return tuple(dcat.Distribution(
+        url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
+        title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in files)
+
+
 def _bbox(model: Model) -> tuple[float, float, float, float] | None:
     if not model.areas:
         return None
@@ -54,9 +60,7 @@ def dataset_info(entry: dict, downloads: list[Download], history: History, packa
         frequency=entry["frequency"],
         temporal_start=temporal[0] if temporal else None, temporal_end=temporal[1] if temporal else None,
         bbox=_bbox(model), modified=history.data_changed or model.built_at, issued=None,
-        distributions=tuple(dcat.Distribution(
-            url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
-            title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in downloads),
+        distributions=_distributions(downloads, base_url),
         conforms_to=TABLE_SCHEMA_SPEC)
 
 
@@ -76,9 +80,7 @@ def package_info(descriptor: dict, files: list[Download], tables: list[dcat.Data
         publisher_zh=first.publisher_zh, publisher_en=first.publisher_en, contact_url=first.contact_url,
         frequency="IRREG", temporal_start=min(starts, default=None), temporal_end=max(ends, default=None),
         bbox=first.bbox, modified=max((t.modified for t in tables if t.modified), default=None), issued=None,
-        distributions=tuple(dcat.Distribution(
-            url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
-            title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in files),
+        distributions=_distributions(files, base_url),
         conforms_to=DATA_PACKAGE_SPEC)
 
 
