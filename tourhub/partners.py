@@ -24,7 +24,7 @@ import yaml
 
 from .fetch_http import Endpoint, FetchError, fetch
 from .ingest import merge_observations, parse_observations
-from .package import PackageSpec, load_package
+from .package import PackageSpec
 from .problems import Problem, has_errors
 from .tables import read_tables
 from .validate import check_yaml_tables, validate_datasets
@@ -52,17 +52,14 @@ def _is_loopback(url: str) -> bool:
         return host == "localhost"
 
 
-def load_sources(datasets: Path, sources_file: Path | None) -> tuple[list[dict], list, list[Problem]]:
-    """Validated source rows and their positions, from datasets/sources.yaml or another file."""
-    package, problems = load_package(datasets)
-    if package is None:
-        return [], [], problems
-    spec = package.resource("sources")
-    if sources_file is not None:
-        spec = replace(spec, source=replace(spec.source, files=sources_file.name))
-        package = PackageSpec(sources_file.resolve().parent, package.descriptor, (spec,))
-    else:
-        package = PackageSpec(package.root, package.descriptor, (spec,))
+def load_sources(validated, sources_file: Path | None) -> tuple[list[dict], list, list[Problem]]:
+    """Validated source rows and their positions: those the full check already read from
+    datasets/sources.yaml, or another file checked against the same schema."""
+    if sources_file is None:
+        return validated.typed.get("sources", []), validated.tables.rows.get("sources", []), []
+    spec = validated.package.resource("sources")
+    spec = replace(spec, source=replace(spec.source, files=sources_file.name))
+    package = PackageSpec(sources_file.resolve().parent, validated.package.descriptor, (spec,))
     tables, problems = read_tables(package)
     typed, found = check_yaml_tables(package, tables)
     return typed.get("sources", []), tables.rows.get("sources", []), problems + found
@@ -217,7 +214,7 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
     validated = validate_datasets(datasets, now)
     if has_errors(validated.problems):
         return [], validated.problems        # never merge into data that does not validate
-    sources, positions, problems = load_sources(datasets, sources_file)
+    sources, positions, problems = load_sources(validated, sources_file)
     if has_errors(problems):
         return [], problems
     schema = validated.package.resource("visitor_observations").schema
