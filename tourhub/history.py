@@ -67,14 +67,15 @@ class _Git:
         return done.stdout if done.returncode == 0 else None
 
 
-def _log(git: _Git, paths: list[str]) -> list[tuple[str, datetime, str]]:
-    out = git.run("log", f"--format=%H{_SEP}%cI{_SEP}%s", "--", *paths)
+def _log(git: _Git, paths: list[str]) -> list[tuple[str, str | None, datetime, str]]:
+    """Commits touching `paths`, newest first: (commit, first parent or None, time, subject)."""
+    out = git.run("log", f"--format=%H{_SEP}%P{_SEP}%cI{_SEP}%s", "--", *paths)
     if not out:
         return []
     entries = []
     for line in out.splitlines():
-        commit, when, subject = line.split(_SEP, 2)
-        entries.append((commit, datetime.fromisoformat(when), subject))
+        commit, parents, when, subject = line.split(_SEP, 3)
+        entries.append((commit, parents.split()[0] if parents else None, datetime.fromisoformat(when), subject))
     return entries
 
 
@@ -132,11 +133,6 @@ def _diff(before: dict, after: dict) -> tuple[int, int, int]:
     return added, removed, changed
 
 
-def _parent(git: _Git, commit: str) -> str | None:
-    out = git.run("rev-parse", "--verify", "--quiet", f"{commit}^")
-    return out.strip() if out else None
-
-
 def dataset_history(root: Path, package: PackageSpec) -> dict[str, History]:
     """History of every resource; child resources (route stops …) report their parent's."""
     shallow = _Git(root).run("rev-parse", "--is-shallow-repository")
@@ -154,13 +150,11 @@ def dataset_history(root: Path, package: PackageSpec) -> dict[str, History]:
         meta_paths = [datasets + DESCRIPTOR] + ([schema_path] if schema_path else [])
         meta_log = _log(git, meta_paths)
         changes = []
-        for commit, when, subject in data_log[:MAX_COMMITS]:
-            parent = _parent(git, commit)
+        for commit, parent, when, subject in data_log[:MAX_COMMITS]:
             before, after = _records(git, parent, datasets, spec), _records(git, commit, datasets, spec)
             changes.append(Change(commit, when, subject, *_diff(before, after)))
         if schema_path:
-            for commit, when, subject in _log(git, [schema_path])[:MAX_COMMITS]:
-                parent = _parent(git, commit)
+            for commit, parent, when, subject in _log(git, [schema_path])[:MAX_COMMITS]:
                 old, new = _schema_fields(git, parent, schema_path), _schema_fields(git, commit, schema_path)
                 changes.append(Change(commit, when, subject, 0, 0, 0, tuple(sorted(new - old)),
                                       tuple(sorted(old - new)), schema_changed=True))
@@ -168,7 +162,7 @@ def dataset_history(root: Path, package: PackageSpec) -> dict[str, History]:
         reason = "shallow" if shallow.strip() == "true" else None
         histories[spec.name] = History(
             reason is None, reason, tuple(changes),
-            data_log[0][1] if data_log else None, meta_log[0][1] if meta_log else None, len(data_log))
+            data_log[0][2] if data_log else None, meta_log[0][2] if meta_log else None, len(data_log))
     for spec in package.resources:
         if spec.name not in histories:
             top = _top(package, spec).name
