@@ -60,9 +60,8 @@ def cell_text(value) -> str:
 
 
 def cell_json(value):
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
+    """A value as JSON: numbers and booleans as such, dates and times as ISO text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
