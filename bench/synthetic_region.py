@@ -693,7 +693,11 @@ def touch_one(out: Path) -> Path:
     routes = sorted((out / "datasets" / "routes").glob("synthetic-route-*.yaml"))
     if not routes:
         raise SystemExit(f"{out} has no synthetic route to touch")
-    path = routes[0]
+    return touch_route_summary(routes[0])
+
+
+def touch_route_summary(path: Path) -> Path:
+    """Give one route file's summary_en an " (edit N)" suffix, or bump N; nothing else changes."""
     lines = path.read_text(encoding="utf-8").split("\n")
     for index, line in enumerate(lines):
         if line.startswith("summary_en:"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .package import PackageSpec
+from .partitions import PREVIEW_ROWS, PartitionedTable
 
-PREVIEW_ROWS = 5
 
 
 def _constraints(field: dict) -> str:
@@ -39,10 +39,13 @@ def _span(rows: list[dict], names: tuple[str, ...]) -> tuple[date, date] | None:
 TEMPORAL_FIELDS = ("observed_at", "effective", "expires", "sent", "valid_from", "valid_until", "issued")
 
 
-def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[dict]:
+def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]],
+                    partitioned: dict[str, PartitionedTable]) -> list[dict]:
     entries = []
     for spec in package.resources:
         rows = typed.get(spec.name, [])
+        table = partitioned.get(spec.name)
+        preview = table.preview if table else rows[:PREVIEW_ROWS]
         names = spec.field_names
         resource = package.entry(spec.name)
         entries.append({
@@ -50,8 +53,8 @@ def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[
             "title": {"zh": spec.title_zh, "en": spec.title_en},
             "description": {"zh": resource.get("x-description-zh", ""), "en": resource.get("description", "")},
             "frequency": resource.get("x-frequency", "IRREG"),
-            "temporal": _span(rows, TEMPORAL_FIELDS),
-            "rows": len(rows),
+            "temporal": table.span if table else _span(rows, TEMPORAL_FIELDS),
+            "rows": table.rows if table else len(rows),
             "primary_key": spec.primary_key,
             "foreign_keys": [{"fields": fk["fields"], "resource": fk["reference"]["resource"] or spec.name,
                               "reference_fields": fk["reference"]["fields"]}
@@ -61,6 +64,6 @@ def catalog_entries(package: PackageSpec, typed: dict[str, list[dict]]) -> list[
                         "title": {"zh": f.get("x-title-zh", ""), "en": f.get("title", "")},
                         "description": {"zh": f.get("x-description-zh", ""), "en": f.get("description", "")}}
                        for f in spec.fields],
-            "preview": [[_cell(row.get(name)) for name in names] for row in rows[:PREVIEW_ROWS]],
+            "preview": [[_cell(row.get(name)) for name in names] for row in preview],
         })
     return entries

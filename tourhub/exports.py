@@ -6,6 +6,12 @@ of the whole package.
 Every file lives at a stable URL (`data/<dataset>.<ext>`) and again under a content-addressed
 version (`data/versions/<id>/<dataset>.<ext>`, id = start of the CSV's sha256), so a partner
 can pin exactly the bytes they tested with.
+
+A dataset kept in CSV partitions (visitor counts, a file a month) is published as those files,
+byte for byte as Frictionless validated them (`data/<dataset>/YYYY-MM.csv`), never gathered into
+one file: at region scale that would be a gigabyte of CSV and more of JSON. Its datapackage.json
+resource is multipart (`path` lists the months; each file's bytes and sha256 in `x-parts`), and
+a month's file is its own pinned version: its sha256 is published, and a closed month never changes.
 """
 from __future__ import annotations
 
@@ -18,9 +24,12 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from pathlib import Path, PurePosixPath
 
 from .model import Model, Text
 from .package import PackageSpec
+from .partitions import PartitionedTable
 
 DATA_DIR = "data"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed entry times: the same data always zips to the same bytes
@@ -35,15 +44,27 @@ class Download:
     media_type: str
     format_code: str        # EU file-type code: CSV, JSON, XLSX, GEOJSON, ZIP
     label: Text
-    data: bytes
+    data: bytes = b""
+    source: Path | None = None    # or a validated file published as it is, with its size and sha256
+    source_size: int = 0
+    source_sha256: str = ""
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return self.source_size if self.source else len(self.data)
+
+    @cached_property
+    def sha256(self) -> str:
+        return self.source_sha256 if self.source else hashlib.sha256(self.data).hexdigest()
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def content(self) -> bytes | Path:
+        return self.source or self.data
+
+    @property
+    def pinned(self) -> bool:
+        """Whether a copy sits under data/versions/ (a partition is pinned by its sha256 instead)."""
+        return self.source is None
 
 
 def cell_text(value) -> str:
@@ -206,53 +227,77 @@ def dataset_downloads(spec, rows: list[dict], model: Model) -> list[Download]:
     return files
 
 
+def partition_downloads(table: PartitionedTable, root: Path) -> list[Download]:
+    """A partitioned dataset's files, one per partition, published byte for byte."""
+    return [Download(table.name, f"{DATA_DIR}/{table.name}/{PurePosixPath(part.file).name}", "text/csv", "CSV",
+                     _label(f"CSV（UTF-8）{PurePosixPath(part.file).stem}", f"CSV (UTF-8) {PurePosixPath(part.file).stem}"),
+                     source=root / part.file, source_size=part.size, source_sha256=part.sha256)
+            for part in table.parts]
+
+
 def version_id(downloads: list[Download]) -> str:
-    return downloads[0].sha256[:12]
+    if all(d.pinned for d in downloads):
+        return downloads[0].sha256[:12]
+    return hashlib.sha256("".join(d.sha256 for d in downloads).encode("ascii")).hexdigest()[:12]
 
 
 def versioned(downloads: list[Download]) -> list[Download]:
     """The same files again under data/versions/<id>/, id from the dataset's CSV bytes."""
     version = version_id(downloads)
     return [Download(d.dataset, f"{DATA_DIR}/versions/{version}/{d.path.rsplit('/', 1)[1]}", d.media_type,
-                     d.format_code, d.label, d.data) for d in downloads]
+                     d.format_code, d.label, d.data) for d in downloads if d.pinned]
 
 
-def published_descriptor(package: PackageSpec, csv_files: dict[str, Download]) -> dict:
+def published_descriptor(package: PackageSpec, csv_files: dict[str, list[Download]],
+                         base_url: str | None = None) -> dict:
     """datapackage.json as partners get it: our descriptor without the loader's x-source, each
-    resource pointing at its CSV (a path relative to data/) with bytes and sha256."""
+    resource pointing at its CSV (a path relative to data/, or under `base_url`) with bytes and
+    sha256; a partitioned one at all its files (multipart), each file's bytes and sha256 in x-parts."""
     descriptor = {key: value for key, value in package.descriptor.items()
                   if key not in ("resources", "x-region")}
     descriptor["resources"] = []
+
+    def where(d: Download) -> str:
+        return base_url + d.path if base_url else d.path.removeprefix(f"{DATA_DIR}/")
+
     for spec in package.resources:
-        csv_file = csv_files[spec.name]
+        files = csv_files[spec.name]
         resource = {key: value for key, value in package.entry(spec.name).items()
                     if key not in ("x-source", "schema")}
-        resource.update({
-            "path": csv_file.path.removeprefix(f"{DATA_DIR}/"), "format": "csv", "mediatype": "text/csv",
-            "encoding": "utf-8", "bytes": csv_file.size, "hash": f"sha256:{csv_file.sha256}",
-            "schema": spec.schema,
-        })
+        resource.update({"path": where(files[0]), "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"})
+        if files[0].pinned:
+            resource.update({"bytes": files[0].size, "hash": f"sha256:{files[0].sha256}"})
+        else:
+            resource["path"] = [where(d) for d in files]
+            resource["x-parts"] = [{"path": where(d), "bytes": d.size, "hash": f"sha256:{d.sha256}"} for d in files]
+        resource["schema"] = spec.schema
         descriptor["resources"].append(resource)
     return descriptor
 
 
-def package_downloads(package: PackageSpec, csv_files: dict[str, Download]) -> list[Download]:
-    descriptor = json.dumps(published_descriptor(package, csv_files), ensure_ascii=False, indent=1,
-                            default=cell_text).encode("utf-8")
+def package_downloads(package: PackageSpec, csv_files: dict[str, list[Download]], base_url: str) -> list[Download]:
+    """datapackage.json, and a zip of it with every single-file CSV. In the zip's descriptor the
+    partitioned files are linked by URL, not copied: a year of counts would make it huge."""
+    descriptor = _json(published_descriptor(package, csv_files))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME), descriptor,
-                        compress_type=zipfile.ZIP_DEFLATED)
+        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME),
+                        _json(published_descriptor(package, csv_files, base_url)), compress_type=zipfile.ZIP_DEFLATED)
         for spec in package.resources:
-            name = csv_files[spec.name].path.removeprefix(f"{DATA_DIR}/")
-            bundle.writestr(zipfile.ZipInfo(name, ZIP_TIME), csv_files[spec.name].data,
-                            compress_type=zipfile.ZIP_DEFLATED)
+            for d in csv_files[spec.name]:
+                if d.pinned:
+                    bundle.writestr(zipfile.ZipInfo(d.path.removeprefix(f"{DATA_DIR}/"), ZIP_TIME), d.data,
+                                    compress_type=zipfile.ZIP_DEFLATED)
     return [
         Download("package", f"{DATA_DIR}/datapackage.json", "application/json", "JSON",
                  _label("Data Package 描述文件", "Data Package descriptor"), descriptor),
         Download("package", f"{DATA_DIR}/{package.descriptor['name']}.zip", "application/zip", "ZIP",
                  _label("全部数据（zip）", "Everything (zip)"), out.getvalue()),
     ]
+
+
+def _json(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=1, default=cell_text).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -268,9 +313,11 @@ class Exports:
         return stable + pinned + self.package
 
 
-def build_exports(package: PackageSpec, typed: dict[str, list[dict]], model: Model) -> Exports:
-    by_dataset = {spec.name: dataset_downloads(spec, typed.get(spec.name, []), model)
+def build_exports(package: PackageSpec, typed: dict[str, list[dict]], partitioned: dict[str, PartitionedTable],
+                  model: Model, base_url: str) -> Exports:
+    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package.root.parent)
+                  if spec.name in partitioned and partitioned[spec.name].parts else dataset_downloads(spec, typed.get(spec.name, []), model)
                   for spec in package.resources}
-    csv_files = {name: files[0] for name, files in by_dataset.items()}
-    return Exports(by_dataset, package_downloads(package, csv_files),
+    csv_files = {name: files if name in partitioned else files[:1] for name, files in by_dataset.items()}
+    return Exports(by_dataset, package_downloads(package, csv_files, base_url),
                    {name: version_id(files) for name, files in by_dataset.items()})

@@ -102,11 +102,11 @@ class Route:
     source_note: str | None
     days: tuple[Day, ...]
 
-    @property
+    @cached_property
     def stops(self) -> tuple[Stop, ...]:
         return tuple(stop for day in self.days for stop in day.stops)
 
-    @property
+    @cached_property
     def spot_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(stop.spot_id for stop in self.stops))
 
@@ -291,11 +291,27 @@ class Model:
     def scheme_by_id(self) -> dict[str, WarningScheme]:
         return {scheme.id: scheme for scheme in self.schemes}
 
+    @cached_property
+    def _by_spot(self) -> dict[str, tuple[list[Route], list[Certification], list[Notice]]]:
+        """Each area id -> the routes through it, its certifications and the notices naming it,
+        each in model order (one pass, not one scan per area page)."""
+        found: dict[str, tuple[list, list, list]] = {}
+        for route in self.routes:
+            for spot_id in route.spot_ids:
+                found.setdefault(spot_id, ([], [], []))[0].append(route)
+        for cert in self.certifications:
+            if cert.spot_id:
+                found.setdefault(cert.spot_id, ([], [], []))[1].append(cert)
+        for notice in self.notices:
+            for spot_id in dict.fromkeys(notice.spot_ids):
+                found.setdefault(spot_id, ([], [], []))[2].append(notice)
+        return found
+
     def routes_through(self, spot_id: str) -> list[Route]:
-        return [route for route in self.routes if spot_id in route.spot_ids]
+        return list(self._by_spot.get(spot_id, ([], [], []))[0])
 
     def certifications_at(self, spot_id: str) -> list[Certification]:
-        return [cert for cert in self.certifications if cert.spot_id == spot_id]
+        return list(self._by_spot.get(spot_id, ([], [], []))[1])
 
     @cached_property
     def _replaced_by(self) -> dict[str, Notice]:
@@ -320,7 +336,7 @@ class Model:
         return "active"
 
     def notices_for(self, spot_id: str) -> list[Notice]:
-        return [notice for notice in self.notices if spot_id in notice.spot_ids]
+        return list(self._by_spot.get(spot_id, ([], [], []))[2])
 
     def active_notices_for(self, spot_ids) -> list[Notice]:
         """Notices in force now for any of the spots, most severe first."""

@@ -7,6 +7,10 @@ to .md files, which `mkdocs build --strict` checks.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from datetime import timedelta, timezone
 from importlib.metadata import version as _version
 import posixpath
@@ -45,10 +49,11 @@ def front_matter(**values) -> Markup:
 @dataclass(frozen=True)
 class Page:
     """A file for the site: a Markdown page for MkDocs, or any other file copied as it is
-    (JSON, CSV, XML, a zip). `content` is text (written as UTF-8) or bytes (written unchanged)."""
+    (JSON, CSV, XML, a zip). `content` is text (written as UTF-8), bytes (written unchanged) or
+    the path of a file to publish as it is."""
 
     path: str       # relative to the docs dir, POSIX, e.g. "en/routes/huayingshan-red.md"
-    content: str | bytes
+    content: str | bytes | Path
 
 
 def lang_path(path: str, lang: str) -> str:
@@ -159,38 +164,61 @@ def environment() -> Environment:
 
 
 def render_pages(model: Model, dictionary: list[dict], base_url: str = "") -> list[Page]:
-    """Every generated page, in both languages. `dictionary` describes the datasets (catalog)."""
+    """Every generated page, in both languages. `dictionary` describes the datasets (catalog).
+    With more than one core, the second language renders in a forked process at the same time."""
+    if len(os.sched_getaffinity(0)) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [page for lang in LANGS for page in render_language(model, dictionary, base_url, lang)]
+    global _FORKED_INPUT
+    _FORKED_INPUT = (model, dictionary, base_url)     # inherited by the forked child, never pickled
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            others = [pool.submit(_render_forked, lang) for lang in LANGS[1:]]
+            first = render_language(model, dictionary, base_url, LANGS[0])
+            return first + [page for future in others for page in future.result()]
+    finally:
+        _FORKED_INPUT = None
+
+
+_FORKED_INPUT = None
+
+
+def _render_forked(lang: str) -> list[Page]:
+    model, dictionary, base_url = _FORKED_INPUT
+    return render_language(model, dictionary, base_url, lang)
+
+
+def render_language(model: Model, dictionary: list[dict], base_url: str, lang: str) -> list[Page]:
+    """Every generated page in one language."""
     env = environment()
     pages: list[Page] = []
-    for lang in LANGS:
-        def render(template: str, path: str, **context) -> None:
-            full = lang_path(path, lang)
-            other = lang_path(path, "en" if lang == "zh" else "zh")
-            text = env.get_template(template).render(
-                model=model, lang=lang, t=lambda key, **p: translate(key, lang, **p),
-                href=lambda target: link(full, lang_path(target, lang)),
-                html_href=lambda target: html_link(full, lang_path(target, lang)),
-                base_url=base_url,
-                asset_href=lambda target: html_link(full, target),
-                other_lang_href=link(full, other), **context)
-            pages.append(Page(full, text))
+    def render(template: str, path: str, **context) -> None:
+        full = lang_path(path, lang)
+        other = lang_path(path, "en" if lang == "zh" else "zh")
+        text = env.get_template(template).render(
+            model=model, lang=lang, t=lambda key, **p: translate(key, lang, **p),
+            href=lambda target: link(full, lang_path(target, lang)),
+            html_href=lambda target: html_link(full, lang_path(target, lang)),
+            base_url=base_url,
+            asset_href=lambda target: html_link(full, target),
+            other_lang_href=link(full, other), **context)
+        pages.append(Page(full, text))
 
-        render("home.md.j2", "index.md", datasets=dictionary)
-        render("routes.md.j2", "routes/index.md")
-        for route in model.routes:
-            render("route.md.j2", f"routes/{route.id}.md", route=route)
-        render("areas.md.j2", "areas/index.md")
-        for area in model.areas:
-            render("area.md.j2", f"areas/{area.id}.md", area=area)
-        render("crowds.md.j2", "crowds/index.md")
-        render("search.md.j2", "search/index.md")
-        render("notices.md.j2", "notices/index.md")
-        render("standards.md.j2", "standards/index.md", lookup_labels={
-            key: translate(key, lang) for key in ("valid", "suspended", "revoked", "expired", "standard",
-                                                  "valid_until", "number", "illustrative", "no_match", "failed")})
-        render("data.md.j2", "data/index.md", datasets=dictionary)
-        for dataset in dictionary:
-            render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)
-        render("developers.md.j2", "data/developers.md", datasets=dictionary)
-        render("guide.md.j2", "guide/index.md", codes=guide_entries())
+    render("home.md.j2", "index.md", datasets=dictionary)
+    render("routes.md.j2", "routes/index.md")
+    for route in model.routes:
+        render("route.md.j2", f"routes/{route.id}.md", route=route)
+    render("areas.md.j2", "areas/index.md")
+    for area in model.areas:
+        render("area.md.j2", f"areas/{area.id}.md", area=area)
+    render("crowds.md.j2", "crowds/index.md")
+    render("search.md.j2", "search/index.md")
+    render("notices.md.j2", "notices/index.md")
+    render("standards.md.j2", "standards/index.md", lookup_labels={
+        key: translate(key, lang) for key in ("valid", "suspended", "revoked", "expired", "standard",
+                                              "valid_until", "number", "illustrative", "no_match", "failed")})
+    render("data.md.j2", "data/index.md", datasets=dictionary)
+    for dataset in dictionary:
+        render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)
+    render("developers.md.j2", "data/developers.md", datasets=dictionary)
+    render("guide.md.j2", "guide/index.md", codes=guide_entries())
     return pages

@@ -1,6 +1,7 @@
 """The stages strung together: validate -> model -> pages -> MkDocs -> swap into site/."""
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)   # stage -> seconds
     error: str | None = None                                  # why MkDocs failed, if it did
     model: Model | None = None
+    validation: dict[str, float] = field(default_factory=dict)   # validate's own steps -> seconds
 
     @property
     def ok(self) -> bool:
@@ -40,12 +42,14 @@ def site_url(root: Path) -> str:
     return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
-def check(root: Path, now: datetime | None = None) -> Validated:
-    return validate_datasets(root / "datasets", now)
+def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None) -> Validated:
+    """Validate the project's datasets; CSV partitions checked before are reused from
+    `cache_dir` (default build/cache/partitions)."""
+    return validate_datasets(root / "datasets", now, cache_dir or root / "build" / "cache" / "partitions")
 
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
-          staging: Path | None = None, dev_reload: bool = False) -> BuildResult:
+          staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None) -> BuildResult:
     now = now or datetime.now(timezone.utc)
     site = site or root / "site"
     staging = staging or root / "build" / "staging"
@@ -57,19 +61,34 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
         timings[stage_name] = time.perf_counter() - clock
         clock = time.perf_counter()
 
-    validated = check(root, now)
+    validated = check(root, now, cache_dir)
     lap("validate")
+    timings["load"] = validated.timings.get("load", 0.0)
+    timings["validate"] -= timings["load"]      # load: reading the YAML; validate: the checks
     if has_errors(validated.problems):
-        return BuildResult(validated.problems, timings)
+        return BuildResult(validated.problems, timings, validation=validated.timings)
     fetch_state, state_problems = read_fetch_state(root / "datasets" / STATE_FILE)
     validated.problems += state_problems
-    model = with_crowd_warnings(build_model(validated.typed, now, fetch_state))
-    lap("model")
+    model = with_crowd_warnings(build_model(validated.rows, now, fetch_state))
+    gc.collect()
+    gc.freeze()      # the tables and the model live to the end: the collector need not walk them again and again
+    try:
+        lap("model")
+        error = _views_and_site(root, model, validated, site, staging, dev_reload, lap)
+    finally:
+        gc.unfreeze()
+    return BuildResult(validated.problems, timings, error, model, validated.timings)
+
+
+def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, staging: Path,
+                    dev_reload: bool, lap) -> str | None:
+    """Exports, pages, MkDocs, search, and the swap into site/; why MkDocs failed, if it did."""
     base_url = site_url(root)
     publication = build_publication(validated, model, dataset_history(root, validated.package), base_url)
     lap("exports")
     pages = render_pages(model, publication.catalog, base_url) + client_files(model) + publication.files
     docs = stage(root, staging, pages)
+    del pages, publication      # staged on disk now
     lap("pages")
     new = new_site_dir(site)
     try:
@@ -79,7 +98,7 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
         lap("search")
     except SiteBuildFailed as error:
         discard(new)
-        return BuildResult(validated.problems, timings, str(error), model)
+        return str(error)
     publish(new, site)
     lap("publish")
-    return BuildResult(validated.problems, timings, None, model)
+    return None

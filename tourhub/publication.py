@@ -125,10 +125,10 @@ def crowd_feed(model: Model) -> bytes:
 
 def build_publication(validated, model: Model, histories: dict[str, History], base_url: str) -> Publication:
     package = validated.package
-    exports: Exports = build_exports(package, validated.typed, model)
-    entries = catalog_entries(package, validated.typed)
+    exports: Exports = build_exports(package, validated.typed, validated.partitioned, model, base_url)
+    entries = catalog_entries(package, validated.typed, validated.partitioned)
     infos = []
-    files = [Page(d.path, d.data) for d in exports.all_files]
+    files = [Page(d.path, d.content) for d in exports.all_files]
     for entry in entries:
         name = entry["name"]
         downloads, history = exports.by_dataset[name], histories[name]

@@ -37,7 +37,6 @@ def check_rules(validated, now: datetime | None = None) -> list[Problem]:
     found += standard_rules(rows["service_standards"])
     found += certification_rules(rows["certifications"], rows["service_standards"])
     found += scheme_rules(rows["warning_levels"])
-    found += observation_rules(validated.typed.get("visitor_observations", []), rows["scenic_areas"], now)
     return found
 
 
@@ -217,24 +216,43 @@ def scheme_rules(levels) -> Iterator[Problem]:
                 break
 
 
-def observation_rules(observations, areas, now: datetime) -> Iterator[Problem]:
-    with_capacity = {area.get("id") for _, area in areas
-                     if area.get("capacity_instant") or area.get("capacity_daily")}
-    reported = set()
-    for obs in observations:
-        at = obs.get("observed_at")
-        file, line = obs["_file"], obs["_line"]
-        if _naive(at):
-            yield Problem(file, line, 1, "value-time-offset", {"field": "observed_at", "value": at.isoformat()})
-        elif at and at > now + FUTURE_TOLERANCE:
-            yield Problem(file, line, 1, "obs-future", {"value": at.isoformat(), "now": now.isoformat(timespec="minutes")})
-        if at and PARTITION.fullmatch(PurePosixPath(file).stem) and at.strftime("%Y-%m") != PurePosixPath(file).stem:
-            yield Problem(file, line, 1, "obs-partition", {"value": at.isoformat(), "file": file,
-                                                           "expected": at.strftime("%Y-%m")})
-        spot = obs.get("spot_id")
-        if spot not in with_capacity and (file, spot) not in reported:
-            reported.add((file, spot))
-            yield Problem(file, line, 1, "obs-no-capacity", {"value": spot})
-        markup = MARKUP.search(obs.get("source") or "")
-        if markup:
-            yield Problem(file, line, 1, "value-markup", {"field": "source", "snippet": obs["source"][:20]})
+def partition_row_rules(resource: str, file: str, field_names: list[str], with_capacity: frozenset):
+    """The per-row rules of one CSV partition, as a function taking a batch of (line, cells in
+    field order) and returning its problems, or None when the resource has none. Millions of
+    rows pass here, so each rule looks at a row's time, and at each area and source once.
+    Rule obs-future needs the clock: see `future_observations`."""
+    if resource != "visitor_observations":
+        return None
+    stem = PurePosixPath(file).stem
+    month = (int(stem[:4]), int(stem[5:])) if PARTITION.fullmatch(stem) else None
+    i_spot, i_at, i_source = (field_names.index(n) for n in ("spot_id", "observed_at", "source"))
+    spots_seen: set = set()
+    sources_seen: set = set()
+
+    def check(batch: list[tuple[int, tuple]]) -> list[Problem]:
+        found = []
+        for line, cells in batch:
+            at = cells[i_at]
+            if at.tzinfo is None:
+                found.append(Problem(file, line, 1, "value-time-offset", {"field": "observed_at", "value": at.isoformat()}))
+            if month and (at.year, at.month) != month:
+                found.append(Problem(file, line, 1, "obs-partition", {"value": at.isoformat(), "file": file,
+                                                                      "expected": at.strftime("%Y-%m")}))
+            spot, source = cells[i_spot], cells[i_source]
+            if spot not in spots_seen:
+                spots_seen.add(spot)
+                if spot not in with_capacity:
+                    found.append(Problem(file, line, 1, "obs-no-capacity", {"value": spot}))
+            if source not in sources_seen:
+                sources_seen.add(source)
+                if MARKUP.search(source):
+                    found.append(Problem(file, line, 1, "value-markup", {"field": "source", "snippet": source[:20]}))
+        return found
+
+    return check
+
+
+def future_observations(file: str, late: tuple[tuple[int, datetime], ...], now: datetime) -> list[Problem]:
+    """Rule obs-future on the rows a partition noted as later than the time it was checked."""
+    return [Problem(file, line, 1, "obs-future", {"value": at.isoformat(), "now": now.isoformat(timespec="minutes")})
+            for line, at in late if at > now + FUTURE_TOLERANCE]

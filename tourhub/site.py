@@ -39,11 +39,22 @@ def stage(root: Path, staging: Path, pages: list[Page]) -> Path:
     for page in pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(page.content, bytes):
+        if isinstance(page.content, Path):
+            _link_or_copy(page.content, target)
+        elif isinstance(page.content, bytes):
             target.write_bytes(page.content)
         else:
             target.write_text(page.content, encoding="utf-8")
     return docs
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where possible (a month of counts is not copied into staging; MkDocs copies
+    it into the site), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None,

@@ -54,7 +54,22 @@ def test_frictionless_validates_the_published_data_package_and_every_csv(site):
     assert report.valid, report.flatten(["resourceName", "type", "note"])[:10]
     descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
     assert len(report.tasks) == len(descriptor["resources"]) >= 12
-    assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in descriptor["resources"])
+    single = [r for r in descriptor["resources"] if isinstance(r["path"], str)]
+    assert len(single) >= 12 and all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in single)
+
+
+def test_visitor_counts_are_published_month_by_month_each_file_with_its_own_sha256(site):
+    from frictionless import Package
+    descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
+    counts = next(r for r in descriptor["resources"] if r["name"] == "visitor_observations")
+    assert counts["path"] == ["visitor_observations/2026-11.csv"] == [p["path"] for p in counts["x-parts"]]
+    for part in counts["x-parts"]:
+        data = (site / "data" / part["path"]).read_bytes()
+        assert part["bytes"] == len(data) and part["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert data == (ROOT / "datasets" / "observations" / part["path"].rsplit("/", 1)[1]).read_bytes()
+    rows = Package(str(site / "data" / "datapackage.json")).get_resource("visitor_observations").read_rows()
+    source_rows = (ROOT / "datasets" / "observations" / "2026-11.csv").read_text("utf-8").count("\n") - 1
+    assert len(rows) == source_rows > 4000
 
 
 def test_the_excel_csv_has_a_bom_and_crlf_and_the_same_rows(site):

@@ -164,7 +164,7 @@ def test_a_quiet_feed_turns_its_areas_stale(partner, tmp_path):
     project = project_with(tmp_path, source("city", f"{url}/counts.csv"))
     fetch_all(project, NOW, env={})
     state = json.loads((project / "datasets" / "fetch-state.json").read_text("utf-8"))
-    typed = pipeline.check(project, NOW).typed
+    typed = pipeline.check(project, NOW).rows
     fresh = build_model(typed, NOW, state)
     assert not fresh.occupancy_by_area["huayingshan"].stale
     later = NOW + timedelta(minutes=90)   # the reading is still young; the feed is overdue (PT1H)
@@ -210,7 +210,7 @@ def test_a_notice_feed_adds_validated_notices_that_the_site_shows(partner, tmp_p
     assert outcomes[0].ok and outcomes[0].added == 1
     validated = pipeline.check(project, NOW)
     assert validated.problems == []
-    model = build_model(validated.typed, NOW)
+    model = build_model(validated.rows, NOW)
     assert model.notice_state(model.notice_by_id["cq-feed-fog-1"]) == "active"
     outcomes, _ = fetch_all(project, NOW, env={})
     assert (outcomes[0].added, outcomes[0].unchanged) == (0, 1)

@@ -55,7 +55,7 @@ def validated(corpus):
 
 @pytest.fixture(scope="module")
 def model(validated):
-    return build_model(validated.typed, NOW)
+    return build_model(validated.rows, NOW)
 
 
 def test_small_synthetic_corpus_has_no_problems(validated):
@@ -149,7 +149,7 @@ def test_touch_one_changes_exactly_one_editor_file(corpus, tmp_path):
     assert [name for name in once if once[name] != twice[name]] == changed
     validated = pipeline.check(project, NOW)
     assert [p.to_text() for p in validated.problems] == []
-    route = next(r for r in build_model(validated.typed, NOW).routes if r.id == "synthetic-route-0001")
+    route = next(r for r in build_model(validated.rows, NOW).routes if r.id == "synthetic-route-0001")
     assert route.summary.en.endswith(" (edit 2)")
 
 

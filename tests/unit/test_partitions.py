@@ -1,0 +1,146 @@
+"""Monthly count files: checked on every core, in one pass each, remembered by content."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import NOW
+from tourhub import partitions
+from tourhub.model import build_model
+from tourhub.validate import validate_datasets
+
+HEADER = "spot_id,observed_at,window,count,method,source\n"
+CST = timezone(timedelta(hours=8))
+
+
+def write_months(project, months: dict[str, list[str]]) -> None:
+    folder = project / "datasets" / "observations"
+    for old in folder.glob("*.csv"):
+        old.unlink()
+    for month, lines in months.items():
+        (folder / f"{month}.csv").write_text(HEADER + "".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def hourly(spot: str, start: datetime, hours: int, count: int = 100) -> list[str]:
+    return [f"{spot},{(start + timedelta(hours=h)).isoformat()},instant,{count + h},illustrative,sample"
+            for h in range(hours)]
+
+
+def settle(path) -> None:
+    """Date a file's last change long ago: its digest may then be remembered."""
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+
+
+def codes(problems) -> list[tuple[str, int, str]]:
+    return [(p.file.rsplit("/", 1)[-1], p.line, p.code) for p in problems]
+
+
+def test_problems_in_several_months_are_all_reported_with_their_lines(project):
+    write_months(project, {
+        "2026-09": hourly("huayingshan", datetime(2026, 9, 1, tzinfo=CST), 5),
+        "2026-10": hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 3)
+        + ["huayingshan,2026-10-02T09:00:00+08:00,instant,-5,illustrative,sample",
+           "nowhere,2026-10-02T09:00:00+08:00,instant,5,illustrative,sample"],
+        "2026-11": ["huayingshan,2026-10-30T09:00:00+08:00,instant,5,illustrative,sample"],
+    })
+    problems = validate_datasets(project / "datasets", NOW).problems
+    assert codes(problems) == [("2026-10.csv", 5, "value-range"), ("2026-10.csv", 6, "ref-missing"),
+                               ("2026-11.csv", 2, "obs-partition")]
+    assert problems[0].column == len("huayingshan,2026-10-02T09:00:00+08:00,instant,") + 1
+
+
+def test_the_model_gets_each_series_last_week_across_a_month_boundary(project):
+    october = hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 31 * 24)
+    write_months(project, {"2026-10": october,
+                           "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 3 * 24)})
+    validated = validate_datasets(project / "datasets", NOW)
+    assert not validated.problems
+    counts = validated.partitioned["visitor_observations"]
+    assert counts.rows == 34 * 24 and counts.span == (datetime(2026, 10, 1).date(), datetime(2026, 11, 3).date())
+    observed = [obs.observed_at for obs in build_model(validated.rows, NOW).observations]
+    assert observed[0] == datetime(2026, 10, 27, 23, tzinfo=CST) and observed[-1] == datetime(2026, 11, 3, 23, tzinfo=CST)
+    assert len(observed) == 7 * 24 + 1 and observed == sorted(observed)
+
+
+def test_an_unchanged_month_is_not_checked_again(project, tmp_path, monkeypatch):
+    write_months(project, {"2026-10": hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 48),
+                           "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 48)})
+    cache = tmp_path / "cache"
+    first = validate_datasets(project / "datasets", NOW, cache)
+    assert len(list(cache.glob("*.recent.pickle"))) == 2 and len(list(cache.glob("*.pickle"))) == 4
+
+    def must_not_run(job):
+        raise AssertionError(f"{job.file} was checked again")
+    monkeypatch.setattr(partitions, "check_partition", must_not_run)
+    again = validate_datasets(project / "datasets", NOW + timedelta(hours=1), cache)
+    assert again.problems == first.problems == []
+    assert again.partitioned["visitor_observations"].rows == 96
+    assert again.rows["visitor_observations"] == first.rows["visitor_observations"]
+
+
+def test_a_changed_month_or_a_changed_area_is_checked_again(project, tmp_path):
+    write_months(project, {"2026-10": hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 48),
+                           "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 48)})
+    cache = tmp_path / "cache"
+    assert not validate_datasets(project / "datasets", NOW, cache).problems
+    november = project / "datasets" / "observations" / "2026-11.csv"
+    november.write_text(november.read_text("utf-8").replace(",101,", ",lots,"), encoding="utf-8")
+    assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 3, "value-type")]
+    november.write_text(november.read_text("utf-8").replace(",lots,", ",101,"), encoding="utf-8")
+    areas = project / "datasets" / "spots" / "test-areas.yaml"
+    text = areas.read_text("utf-8")
+    areas.write_text(text.replace("  capacity_daily: 20000\n  capacity_instant: 6000\n", "", 1), encoding="utf-8")
+    found = codes(validate_datasets(project / "datasets", NOW, cache).problems)
+    assert ("2026-10.csv", 2, "obs-no-capacity") in found and ("2026-11.csv", 2, "obs-no-capacity") in found
+
+
+def test_the_clock_is_applied_to_a_remembered_month_every_time(project, tmp_path):
+    soon = NOW + timedelta(hours=2)
+    write_months(project, {"2026-11": [f"huayingshan,{soon.astimezone(CST).isoformat()},instant,5,illustrative,sample"]})
+    cache = tmp_path / "cache"
+    assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 2, "obs-future")]
+    assert validate_datasets(project / "datasets", NOW + timedelta(hours=3), cache).problems == []
+    earlier = validate_datasets(project / "datasets", NOW - timedelta(days=1), cache)   # a clock that went back
+    assert codes(earlier.problems) == [("2026-11.csv", 2, "obs-future")]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+@pytest.mark.parametrize("entry", ["summary", "recent rows", "digests"])
+def test_a_damaged_cache_entry_is_checked_again(project, tmp_path, damage, entry):
+    write_months(project, {"2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 5)})
+    settle(project / "datasets" / "observations" / "2026-11.csv")
+    cache = tmp_path / "cache"
+    first = validate_datasets(project / "datasets", NOW, cache)
+    pattern = {"summary": "[0-9a-f]*[0-9a-f].pickle", "recent rows": "*.recent.pickle", "digests": "digests.json"}[entry]
+    (damaged,) = [p for p in cache.glob(pattern) if entry != "summary" or not p.name.endswith(".recent.pickle")]
+    damaged.write_bytes(damage)
+    again = validate_datasets(project / "datasets", NOW, cache)
+    assert again.problems == [] and again.partitioned["visitor_observations"].rows == 5
+    assert again.rows["visitor_observations"] == first.rows["visitor_observations"] != []
+
+
+def test_only_the_months_holding_the_last_days_are_read_back(project, tmp_path, monkeypatch):
+    write_months(project, {"2026-09": hourly("huayingshan", datetime(2026, 9, 1, tzinfo=CST), 48),
+                           "2026-10": hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 48),
+                           "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 48)
+                           + hourly("deng-xiaoping-guli", datetime(2026, 11, 1, tzinfo=CST), 2)})
+    cache = tmp_path / "cache"
+    first = validate_datasets(project / "datasets", NOW, cache)
+    read = []
+    load = partitions._load
+    monkeypatch.setattr(partitions, "_load", lambda path: read.append(path.name) or load(path))
+    again = validate_datasets(project / "datasets", NOW, cache)
+    assert len([name for name in read if name.endswith(".recent.pickle")]) == 1     # November's only
+    assert again.rows == first.rows
+
+
+def test_a_month_rewritten_with_the_same_size_is_hashed_again(project, tmp_path):
+    write_months(project, {"2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 5)})
+    november = project / "datasets" / "observations" / "2026-11.csv"
+    settle(november)
+    cache = tmp_path / "cache"
+    assert not validate_datasets(project / "datasets", NOW, cache).problems
+    november.write_text(november.read_text("utf-8").replace(",102,", ",1O2,"), encoding="utf-8")   # same size
+    assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 4, "value-type")]

@@ -1,0 +1,431 @@
+"""Check CSV partitions (a month of visitor counts per file) on every core, each in one pass,
+and keep only what later stages need, so a year of hourly counts for a whole region (10 M
+rows) is checked in bounded memory.
+
+Frictionless stays the judge: each file is validated by `Resource.validate` against its Table
+Schema, with the foreign-key lookups, and its rows are seen once, through `on_row`, as
+Frictionless cast them. From those rows a partition keeps:
+
+- its problems (file:line:column) and those of our per-row rules;
+- its row count, temporal span and first rows (for the catalog);
+- for each series (the primary key less its time field: an area and a window), the rows of its
+  last `RECENT` days: all the model needs for levels, charts and warnings.
+
+Each result is cached in `cache_dir` under a key made of the file's sha256 and everything else
+the check depends on (schema, lookup keys, areas with a capacity, this code, Frictionless), so
+an unchanged month is validated once. The one input that moves by itself, the clock, is kept
+out of the key: a partition remembers its rows later than the time it was checked, and rule
+`obs-future` is applied to those whenever the result is used (a clock that went back is a miss).
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+from bisect import bisect_left
+from operator import itemgetter
+import json
+import os
+import pickle
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+from frictionless import Package, Resource, Schema
+
+from . import rules
+from .frictionless_problems import csv_problem
+from .package import PackageSpec, rel
+from .problems import Problem
+from .tables import Tables
+
+RECENT = timedelta(days=7)      # rows kept per series, back from its latest (crowd charts: 7 days)
+PREVIEW_ROWS = 5
+_CODE = [Path(__file__), Path(rules.__file__), Path(__file__).with_name("frictionless_problems.py"),
+         Path(__file__).with_name("problems.py")]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one partition's check needs; small, so it travels to a worker cheaply."""
+
+    root: str                       # the datasets folder
+    file: str                       # project-relative, as problems cite it
+    path: str                       # relative to root
+    name: str                       # resource name
+    schema: dict
+    lookups: tuple                  # (resource, schema, rows incl. header) of foreign-key targets
+    titles: dict                    # resource -> (title_zh, title_en), for foreign-key messages
+    with_capacity: frozenset        # area ids that have a capacity (rule obs-no-capacity)
+    now: datetime
+    size: int = 0                   # of the file, and its sha256, as the cache key saw them
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """What one checked file contributes."""
+
+    file: str
+    size: int
+    sha256: str
+    checked_at: datetime
+    rows: int                                     # valid rows
+    problems: tuple[Problem, ...]                 # all but obs-future
+    late: tuple[tuple[int, datetime], ...]        # (line, time) of rows after checked_at (+ tolerance)
+    span: tuple[date, date] | None
+    preview: tuple[tuple, ...]                    # first rows, cast, in field order
+    series_last: dict = field(default_factory=dict)   # series key -> its latest time here
+    recent: dict = field(default_factory=dict)   # series key -> rows (field order), oldest first
+
+
+@dataclass
+class PartitionedTable:
+    """A CSV-partitioned resource as later stages see it: never all its rows at once."""
+
+    name: str
+    field_names: list[str]
+    parts: list[Partition]
+    recent: list[dict]              # each series' rows of its last RECENT, oldest first
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+    @property
+    def span(self) -> tuple[date, date] | None:
+        spans = [p.span for p in self.parts if p.span]
+        return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+
+    @property
+    def preview(self) -> list[dict]:
+        rows = [row for p in self.parts for row in p.preview][:PREVIEW_ROWS]
+        return [dict(zip(self.field_names, row)) for row in rows]
+
+
+def check_partitions(package: PackageSpec, tables: Tables, typed: dict[str, list[dict]], now: datetime,
+                     cache_dir: Path | None = None) -> tuple[dict[str, PartitionedTable], list[Problem]]:
+    """Check every CSV partition of every CSV resource, cached files first, the rest on all cores."""
+    jobs = [job for name, paths in tables.csv_files.items()
+            for job in _jobs(package, tables, typed, name, paths, now)]
+    digests = _Digests(cache_dir)
+    jobs = [replace(job, size=size, sha256=sha) for job in jobs for size, sha in [digests.of(job)]]
+    digests.save()
+    keys = {job.file: _cache_key(job) for job in jobs}
+    done: dict[str, Partition] = {}
+    todo = []
+    for job in jobs:
+        cached = _cached(cache_dir, keys[job.file], job.now)
+        if cached:
+            done[job.file] = cached
+        else:
+            todo.append(job)
+    for job, result in zip(todo, _run(todo)):
+        done[job.file] = result
+        _store(cache_dir, keys[job.file], result)
+    found: dict[str, PartitionedTable] = {}
+    problems: list[Problem] = []
+    for name, paths in tables.csv_files.items():
+        spec = package.resource(name)
+        parts = [done[rel(package.root, p)] for p in paths]
+        for part in parts:
+            problems += part.problems
+            problems += rules.future_observations(part.file, part.late, now)
+        recent = []
+        for part in _contributing(parts):
+            rows = part.recent if part.recent or not part.series_last else _cached_recent(cache_dir, keys[part.file])
+            if rows is None:     # the remembered rows are gone: check the file again
+                rows = check_partition(next(job for job in jobs if job.file == part.file)).recent
+            recent.append(rows)
+        found[name] = PartitionedTable(name, spec.field_names, [replace(p, recent={}) for p in parts],
+                                       merge_recent(spec.schema, recent))
+    return found, problems
+
+
+def _contributing(parts: list[Partition]) -> list[Partition]:
+    """The partitions holding some series' rows of its last RECENT: for a year of months, the
+    last one or two. Decided from each partition's latest time per series, so the rows of the
+    others are never loaded."""
+    latest: dict = {}
+    for part in parts:
+        for key, at in part.series_last.items():
+            if key not in latest or at > latest[key]:
+                latest[key] = at
+    return [part for part in parts
+            if any(at >= latest[key] - RECENT for key, at in part.series_last.items())]
+
+
+def _jobs(package: PackageSpec, tables: Tables, typed, name: str, paths: list[Path], now: datetime) -> list[Job]:
+    spec = package.resource(name)
+    lookups, titles = [], {}
+    for fk in spec.schema.get("foreignKeys", []):
+        target = fk["reference"]["resource"]
+        if target in ("", name) or target not in tables.rows:
+            continue
+        target_spec = package.resource(target)
+        key_fields = [target_spec.field(n) for n in fk["reference"]["fields"]]
+        data = [[f["name"] for f in key_fields]] + [[row.text(f["name"]) for f in key_fields]
+                                                     for row in tables.rows[target]]
+        lookups.append((target, {"fields": key_fields}, data))
+        titles[target] = (target_spec.title_zh, target_spec.title_en)
+    areas = typed.get("scenic_areas", [])
+    with_capacity = frozenset(a["id"] for a in areas if a.get("capacity_instant") or a.get("capacity_daily"))
+    return [Job(str(package.root), rel(package.root, path), path.relative_to(package.root).as_posix(), name,
+                spec.schema, tuple(lookups), titles, with_capacity, now)
+            for path in paths]
+
+
+def _run(jobs: list[Job]) -> list[Partition]:
+    """Check the jobs, largest files first, on as many processes as there are cores."""
+    if len(jobs) <= 1:
+        return [check_partition(job) for job in jobs]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
+    with ProcessPoolExecutor(max_workers=min(cores, len(jobs))) as pool:
+        results = dict(zip(order, pool.map(check_partition, [jobs[i] for i in order])))
+    return [results[i] for i in range(len(jobs))]
+
+
+def _file_digest(job: Job) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(Path(job.root) / job.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return 0, ""     # unreadable: Frictionless says why
+    return size, digest.hexdigest()
+
+
+def _layout(schema: dict) -> tuple[list[str], int | None, list[int]]:
+    """Field names, the index of the primary key's time field, and the indexes of the rest of
+    the key (a series: for counts, an area and a window)."""
+    names = [f["name"] for f in schema["fields"]]
+    types = {f["name"]: f["type"] for f in schema["fields"]}
+    key = schema.get("primaryKey", [])
+    key = [key] if isinstance(key, str) else key
+    time_field = next((n for n in key if types.get(n) == "datetime"), None)
+    return (names, names.index(time_field) if time_field else None,
+            [names.index(n) for n in key if n != time_field and n in types])
+
+
+def check_partition(job: Job) -> Partition:
+    """Validate one file with Frictionless and keep its summary (runs in a worker process)."""
+    path = Path(job.root) / job.path
+    names, time_index, series_fields = _layout(job.schema)
+    fields = {f["name"]: f for f in job.schema["fields"]}
+    primary_key = job.schema.get("primaryKey", [])
+    primary_key = [primary_key] if isinstance(primary_key, str) else primary_key
+    summary = _Summary(names, time_index, series_fields, job.now + rules.FUTURE_TOLERANCE,
+                       rules.partition_row_rules(job.name, job.file, names, job.with_capacity))
+    pending: list[tuple[int, tuple]] = []
+    cells_of = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))   # a valid row: every field, cast
+
+    def on_row(row) -> None:      # as little as possible per row; the rest in batches
+        if row.valid:
+            pending.append((row.row_number, cells_of(row)))
+            if len(pending) >= BATCH_ROWS:
+                summary.add(pending)
+                pending.clear()
+
+    resource = Resource(name=job.name, path=job.path, basepath=job.root, schema=Schema.from_descriptor(job.schema),
+                        encoding="utf-8", format="csv")
+    Package(resources=[*(Resource(name=n, data=rows, schema=Schema.from_descriptor(s)) for n, s, rows in job.lookups),
+                       resource])
+    collecting = gc.isenabled()
+    gc.disable()      # millions of short-lived rows and a growing key index: the cyclic GC only costs time
+    try:
+        report = resource.validate(on_row=on_row)
+        summary.add(pending)
+    finally:
+        if collecting:
+            gc.enable()
+    errors = [*report.errors, *(e for task in report.tasks for e in task.errors)]
+    problems = csv_problems(errors, fields, primary_key, job.titles, path, job.file)
+    if not all(getattr(e, "row_number", None) for e in errors):    # a table-level error: rows unusable
+        return Partition(job.file, job.size, job.sha256, job.now, 0, tuple(problems), (), None, (), {})
+    recent = summary.recent()
+    return Partition(job.file, job.size, job.sha256, job.now, summary.rows, tuple(problems + summary.problems),
+                     tuple(summary.late), summary.span, tuple(summary.preview),
+                     {key: rows[-1][summary.time_index] for key, rows in recent.items()}, recent)
+
+
+BATCH_ROWS = 20_000
+
+
+class _Summary:
+    """What a partition keeps of its valid rows, added a batch at a time."""
+
+    def __init__(self, names: list[str], time_index: int | None, series_fields: list[int],
+                 late_after: datetime, row_rules) -> None:
+        self.time_index, self.late_after, self.row_rules = time_index, late_after, row_rules
+        self.series_of = itemgetter(*series_fields) if series_fields else (lambda cells: ())
+        self.rows, self.first, self.last = 0, None, None
+        self.preview: list[tuple] = []
+        self.series: dict = {}
+        self.limits: dict = {}
+        self.late: list[tuple[int, datetime]] = []
+        self.problems: list[Problem] = []
+
+    def add(self, batch: list[tuple[int, tuple]]) -> None:
+        if not batch:
+            return
+        self.rows += len(batch)
+        if len(self.preview) < PREVIEW_ROWS:
+            self.preview += [cells for _, cells in batch[:PREVIEW_ROWS - len(self.preview)]]
+        if self.row_rules:
+            self.problems += self.row_rules(batch)
+        if self.time_index is None:
+            return
+        t, series, series_of, late_after = self.time_index, self.series, self.series_of, self.late_after
+        aware = [(line, cells) for line, cells in batch if cells[t].tzinfo is not None]
+        if not aware:
+            return
+        times = [cells[t] for _, cells in aware]
+        first, last = min(times), max(times)
+        self.first = first if self.first is None or first < self.first else self.first
+        self.last = last if self.last is None or last > self.last else self.last
+        if last > late_after:
+            self.late += [(line, cells[t]) for line, cells in aware if cells[t] > late_after]
+        for _, cells in aware:
+            key = series_of(cells)
+            rows = series.get(key)
+            if rows is None:
+                rows = series[key] = []
+            rows.append(cells)
+        limits = self.limits
+        for key, rows in series.items():      # memory stays bounded: cut a long series to its tail
+            if len(rows) > limits.get(key, 4096):
+                series[key] = _tail(rows, t)
+                limits[key] = 2 * len(series[key]) + 4096
+
+    @property
+    def span(self) -> tuple[date, date] | None:
+        return (self.first.date(), self.last.date()) if self.first else None
+
+    def recent(self) -> dict:
+        return {key: _tail(rows, self.time_index) for key, rows in self.series.items()}
+
+
+def csv_problems(errors, fields, primary_key, titles, path: Path, file: str) -> list[Problem]:
+    return [csv_problem(e, fields, primary_key, titles, path, file) for e in errors]
+
+
+def _tail(rows: list[tuple], time_index: int) -> list[tuple]:
+    """A series' rows within RECENT of its latest, oldest first (times all aware)."""
+    rows = sorted(rows, key=itemgetter(time_index))
+    since = rows[-1][time_index] - RECENT
+    return rows[bisect_left(rows, since, key=itemgetter(time_index)):]
+
+
+def merge_recent(schema: dict, recents: list[dict]) -> list[dict]:
+    """Each series' rows of its last RECENT across partitions, as dicts, oldest first."""
+    field_names, time_index, _ = _layout(schema)
+    merged: dict[tuple, list[tuple]] = {}
+    for recent in recents:
+        for key, rows in recent.items():
+            merged.setdefault(key, []).extend(rows)
+    if time_index is None:
+        return []
+    return [dict(zip(field_names, row)) for key in sorted(merged)
+            for row in _tail(merged[key], time_index)]
+
+
+# The cache: one pickle per partition result, named by its key. Only this build writes there
+# (build/ is ignored by git), and a file that cannot be read is simply checked again.
+
+def _cache_key(job: Job) -> str:
+    digest = hashlib.sha256()
+    for path in _CODE:
+        digest.update(path.read_bytes())
+    context = {"frictionless": version("frictionless"), "sha256": job.sha256, "file": job.file, "name": job.name, "schema": job.schema,
+               "lookups": job.lookups, "titles": job.titles, "with_capacity": sorted(job.with_capacity)}
+    digest.update(json.dumps(context, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return digest.hexdigest() if job.sha256 else ""
+
+
+def _load(path: Path):
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, IndexError):
+        return None
+
+
+def _cached(cache_dir: Path | None, key: str, now: datetime) -> Partition | None:
+    """A partition's remembered summary (its rows of the last days apart, loaded only if needed)."""
+    if cache_dir is None or not key:
+        return None
+    part = _load(cache_dir / f"{key}.pickle")
+    if not isinstance(part, Partition) or now < part.checked_at:
+        return None
+    return part
+
+
+def _cached_recent(cache_dir: Path | None, key: str) -> dict | None:
+    recent = _load(cache_dir / f"{key}.recent.pickle") if cache_dir and key else None
+    return recent if isinstance(recent, dict) and recent else None
+
+
+def _store(cache_dir: Path | None, key: str, part: Partition) -> None:
+    if cache_dir is None or not key:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _dump(cache_dir / f"{key}.recent.pickle", part.recent)
+        _dump(cache_dir / f"{key}.pickle", replace(part, recent={}))    # last: it vouches for the rows
+    except OSError:
+        pass      # no cache is slower, never wrong
+
+
+def _dump(path: Path, value) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+class _Digests:
+    """Each partition's size and sha256, remembered with its inode, size and mtime (as git's index
+    does), so an unchanged year of counts is not read again just to be hashed."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.path = cache_dir / "digests.json" if cache_dir else None
+        try:
+            self.known = json.loads(self.path.read_text("utf-8")) if self.path else {}
+        except (OSError, ValueError):
+            self.known = {}
+        if not isinstance(self.known, dict):
+            self.known = {}
+        self.seen: dict = {}
+
+    def of(self, job: Job) -> tuple[int, str]:
+        path = Path(job.root) / job.path
+        try:
+            status = path.stat()
+        except OSError:
+            return 0, ""
+        stamp = [status.st_ino, status.st_size, status.st_mtime_ns]
+        entry = self.known.get(job.file)
+        if isinstance(entry, list) and entry[:3] == stamp and len(entry) == 4:
+            self.seen[job.file] = entry
+            return status.st_size, entry[3]
+        size, sha256 = _file_digest(job)
+        settled = time.time_ns() - status.st_mtime_ns > 2_000_000_000   # a file written this very moment may change again unseen
+        if size == status.st_size and sha256 and settled:
+            self.seen[job.file] = [*stamp, sha256]
+        return size, sha256
+
+    def save(self) -> None:
+        if self.path is None or self.seen == self.known:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".digests.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self.seen, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError:
+            pass
