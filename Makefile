@@ -42,8 +42,10 @@ check: $(VENV)/.installed
 test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
+# About 40 minutes on 2 cores: the region corpus is a year of hourly counts for 1,200 areas.
 bench: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_build.py --region --baseline-files 2
 	$(BIN)/python bench/bench_page_weight.py
 	$(BIN)/python bench/bench_merge.py --areas 100   # full size (--areas 1200) needs ~6 GB and ~15 min
 

@@ -50,13 +50,19 @@ def pos_tuple(pos: Pos) -> tuple[str, int, int]:
     return pos.file, pos.line, pos.column
 
 
+def csv_problems(errors, fields: dict[str, dict], primary_key: list[str], titles: dict[str, tuple[str, str]],
+                 path: Path, file: str) -> list[Problem]:
+    """The errors Frictionless found in one CSV file; `fields` by name, `titles` (zh, en) of the
+    resources its foreign keys refer to. The file is read once more only for the lines with an
+    error, to point at the column."""
+    lines = _lines(path, {getattr(e, "row_number", None) or 1 for e in errors})
+    return [csv_problem(e, fields, primary_key, titles, file, lines) for e in errors]
+
+
 def csv_problem(error, fields: dict[str, dict], primary_key: list[str], titles: dict[str, tuple[str, str]],
-                path: Path, file: str) -> Problem:
-    """One error in a CSV file; `fields` by name, `titles` (zh, en) of the resources its foreign
-    keys refer to."""
+                file: str, lines: dict[int, str]) -> Problem:
     number = getattr(error, "row_number", None) or 1
-    field_number = getattr(error, "field_number", None) or 1
-    column = _csv_column(path, number, field_number)
+    column = _field_start(lines.get(number, ""), getattr(error, "field_number", None) or 1)
     if error.type in ("type-error", "constraint-error"):
         return cell_problem(error, fields[error.field_name], Pos(file, number, column))
     if error.type == "foreign-key":
@@ -72,16 +78,20 @@ def csv_problem(error, fields: dict[str, dict], primary_key: list[str], titles: 
     return table_problem(error, Pos(file, number, column))
 
 
-def _csv_column(path: Path, line_number: int, field_number: int) -> int:
-    """1-based character column where field `field_number` starts on a CSV line."""
+def _lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """The text of the wanted lines (1-based) of a file, read up to the last of them."""
+    found: dict[int, str] = {}
+    last = max(wanted, default=0)
     try:
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
             for number, line in enumerate(handle, start=1):
-                if number == line_number:
-                    return _field_start(line, field_number)
+                if number in wanted:
+                    found[number] = line
+                if number >= last:
+                    break
     except OSError:
         pass
-    return 1
+    return found
 
 
 def _field_start(line: str, field_number: int) -> int:

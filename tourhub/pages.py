@@ -191,6 +191,7 @@ def render_language(model: Model, dictionary: list[dict], base_url: str, lang: s
     """Every generated page in one language."""
     env = environment()
     pages: list[Page] = []
+
     def render(template: str, path: str, **context) -> None:
         full = lang_path(path, lang)
         other = lang_path(path, "en" if lang == "zh" else "zh")

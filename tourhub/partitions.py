@@ -36,7 +36,7 @@ from pathlib import Path
 from frictionless import Package, Resource, Schema
 
 from . import rules
-from .frictionless_problems import csv_problem
+from .frictionless_problems import csv_problems
 from .package import PackageSpec, rel
 from .problems import Problem
 from .tables import Tables
@@ -62,6 +62,7 @@ class Job:
     now: datetime
     size: int = 0                   # of the file, and its sha256, as the cache key saw them
     sha256: str = ""
+    cache: str = ""                 # where the worker remembers its result (no cache: "")
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,9 @@ def check_partitions(package: PackageSpec, tables: Tables, typed: dict[str, list
         if cached:
             done[job.file] = cached
         else:
-            todo.append(job)
+            todo.append(replace(job, cache=str(cache_dir / keys[job.file]) if cache_dir and keys[job.file] else ""))
     for job, result in zip(todo, _run(todo)):
         done[job.file] = result
-        _store(cache_dir, keys[job.file], result)
     found: dict[str, PartitionedTable] = {}
     problems: list[Problem] = []
     for name, paths in tables.csv_files.items():
@@ -180,11 +180,11 @@ def _jobs(package: PackageSpec, tables: Tables, typed, name: str, paths: list[Pa
 def _run(jobs: list[Job]) -> list[Partition]:
     """Check the jobs, largest files first, on as many processes as there are cores."""
     if len(jobs) <= 1:
-        return [check_partition(job) for job in jobs]
+        return [check_and_remember(job) for job in jobs]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
     with ProcessPoolExecutor(max_workers=min(cores, len(jobs))) as pool:
-        results = dict(zip(order, pool.map(check_partition, [jobs[i] for i in order])))
+        results = dict(zip(order, pool.map(check_and_remember, [jobs[i] for i in order])))
     return [results[i] for i in range(len(jobs))]
 
 
@@ -210,6 +210,15 @@ def _layout(schema: dict) -> tuple[list[str], int | None, list[int]]:
     time_field = next((n for n in key if types.get(n) == "datetime"), None)
     return (names, names.index(time_field) if time_field else None,
             [names.index(n) for n in key if n != time_field and n in types])
+
+
+def check_and_remember(job: Job) -> Partition:
+    """Check one file and remember the result (in a worker). The rows of the series' last days
+    stay in the cache file, not sent back: the caller reads them only if they matter."""
+    part = check_partition(job)
+    if job.cache and _store(Path(job.cache), part):
+        return replace(part, recent={})
+    return part
 
 
 def check_partition(job: Job) -> Partition:
@@ -310,10 +319,6 @@ class _Summary:
         return {key: _tail(rows, self.time_index) for key, rows in self.series.items()}
 
 
-def csv_problems(errors, fields, primary_key, titles, path: Path, file: str) -> list[Problem]:
-    return [csv_problem(e, fields, primary_key, titles, path, file) for e in errors]
-
-
 def _tail(rows: list[tuple], time_index: int) -> list[tuple]:
     """A series' rows within RECENT of its latest, oldest first (times all aware)."""
     rows = sorted(rows, key=itemgetter(time_index))
@@ -370,15 +375,15 @@ def _cached_recent(cache_dir: Path | None, key: str) -> dict | None:
     return recent if isinstance(recent, dict) and recent else None
 
 
-def _store(cache_dir: Path | None, key: str, part: Partition) -> None:
-    if cache_dir is None or not key:
-        return
+def _store(cache: Path, part: Partition) -> bool:
+    """Remember a result at `cache` (+ .pickle, + .recent.pickle); False if it could not be."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        _dump(cache_dir / f"{key}.recent.pickle", part.recent)
-        _dump(cache_dir / f"{key}.pickle", replace(part, recent={}))    # last: it vouches for the rows
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        _dump(cache.with_name(f"{cache.name}.recent.pickle"), part.recent)
+        _dump(cache.with_name(f"{cache.name}.pickle"), replace(part, recent={}))    # last: it vouches for the rows
     except OSError:
-        pass      # no cache is slower, never wrong
+        return False      # no cache is slower, never wrong
+    return True
 
 
 def _dump(path: Path, value) -> None:

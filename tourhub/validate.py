@@ -1,8 +1,9 @@
 """Validate every dataset: Frictionless judges types, constraints and keys; our rules do the rest.
 
 Frictionless sees each table exactly as the editors wrote it (text cells, cast by the Table
-Schema), and each of its errors is mapped back to the file:line:column of the cell it is about.
-The cross-dataset rules in `rules.py` then run on the rows Frictionless cast.
+Schema), and each of its errors is mapped back to the file:line:column of the cell it is about
+(`frictionless_problems.py`). The CSV partitions (monthly counts) are checked by `partitions.py`,
+in parallel and cached. The cross-dataset rules in `rules.py` then run on the rows Frictionless cast.
 """
 from __future__ import annotations
 
