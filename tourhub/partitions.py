@@ -41,6 +41,11 @@ from .package import PackageSpec, rel
 from .problems import Problem
 from .tables import Tables
 
+def project_cache(root: Path) -> Path:
+    """Where a project's partition results are remembered (build/ is never committed)."""
+    return root / "build" / "cache" / "partitions"
+
+
 RECENT = timedelta(days=7)      # rows kept per series, back from its latest (crowd charts: 7 days)
 PREVIEW_ROWS = 5
 _CODE = [Path(__file__), Path(rules.__file__), Path(__file__).with_name("frictionless_problems.py"),
@@ -306,10 +311,10 @@ class _Summary:
                 rows = series[key] = []
             rows.append(cells)
         limits = self.limits
-        for key, rows in series.items():      # memory stays bounded: cut a long series to its tail
-            if len(rows) > limits.get(key, 4096):
+        for key, rows in series.items():      # memory stays small: cut a long series to its tail
+            if len(rows) > limits.get(key, 512):
                 series[key] = _tail(rows, t)
-                limits[key] = 2 * len(series[key]) + 4096
+                limits[key] = len(series[key]) + 256
 
     @property
     def span(self) -> tuple[date, date] | None:

@@ -27,6 +27,7 @@ from .ingest import merge_observations, parse_observations
 from .package import PackageSpec
 from .problems import Problem, has_errors
 from .tables import read_tables
+from .partitions import project_cache
 from .validate import check_yaml_tables, validate_datasets
 
 STATE_FILE = "fetch-state.json"
@@ -211,7 +212,7 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
               **fetch_options) -> tuple[list[SourceOutcome], list[Problem]]:
     """Every source in turn. Returns what happened to each, and problems that stopped it all."""
     datasets = root / "datasets"
-    validated = validate_datasets(datasets, now)
+    validated = validate_datasets(datasets, now, project_cache(root))
     if has_errors(validated.problems):
         return [], validated.problems        # never merge into data that does not validate
     sources, positions, problems = load_sources(validated, sources_file)
@@ -284,7 +285,7 @@ def merge_notices(project: Path, source_id: str, url: str, records: list[dict], 
         return 0, unchanged, problems
     for _, target, text in written:
         target.write_text(text, encoding="utf-8")
-    found = validate_datasets(project / "datasets", now).problems
+    found = validate_datasets(project / "datasets", now, project_cache(project)).problems
     names = {f"datasets/notices/{target.name}": index for index, target, _ in written}
     rejected = [Problem(where, names[p.file], 1, p.code, p.params) for p in found if p.file in names]
     if rejected or has_errors(found):

@@ -19,6 +19,7 @@ from .pages import render_pages
 from .problems import Problem, has_errors
 from .publication import build_publication
 from .site import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
+from .partitions import project_cache
 from .validate import Validated, validate_datasets
 
 
@@ -45,7 +46,7 @@ def site_url(root: Path) -> str:
 def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None) -> Validated:
     """Validate the project's datasets; CSV partitions checked before are reused from
     `cache_dir` (default build/cache/partitions)."""
-    return validate_datasets(root / "datasets", now, cache_dir or root / "build" / "cache" / "partitions")
+    return validate_datasets(root / "datasets", now, cache_dir or project_cache(root))
 
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,

@@ -46,3 +46,20 @@ def test_a_long_series_is_thinned_but_keeps_its_latest_point():
     kept = thinned(series, 84)
     assert len(kept) <= 84 and kept[-1] == 167 and list(kept) == sorted(kept)
     assert thinned([1, 2, 3], 84) == (1, 2, 3)
+
+
+def test_both_languages_render_alike_in_a_forked_process_and_in_this_one(project):
+    from conftest import NOW
+    from tourhub.history import dataset_history
+    from tourhub.model import build_model
+    from tourhub.pages import render_language, render_pages
+    from tourhub.publication import build_publication
+    from tourhub.validate import validate_datasets
+    validated = validate_datasets(project / "datasets", NOW)
+    model = build_model(validated.rows, NOW)
+    base = "https://example.invalid/"
+    catalog = build_publication(validated, model, dataset_history(project, validated.package), base).catalog
+    pages = render_pages(model, catalog, base)
+    alone = [page for lang in ("zh", "en") for page in render_language(model, catalog, base, lang)]
+    assert pages == alone and len(pages) > 20
+    assert {page.path.startswith("en/") for page in pages} == {True, False}
