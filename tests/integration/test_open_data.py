@@ -180,6 +180,8 @@ def test_the_developers_page_shows_pandas_r_and_curl(site):
     for lang in ("", "en/"):
         text = (site / lang / "data" / "developers" / "index.html").read_text("utf-8")
         assert "pd.read_csv" in text and "read_csv(" in text and "curl" in text
+        assert "data/visitor_observations/&lt;YYYY-MM&gt;.csv" in text   # the monthly files, and there they are:
+    assert (site / "data" / "visitor_observations" / "2026-11.csv").is_file()
 
 
 def test_history_is_computed_from_git_and_says_so_in_a_shallow_clone(tmp_path):
