@@ -251,14 +251,15 @@ def versioned(downloads: list[Download]) -> list[Download]:
 def published_descriptor(package: PackageSpec, csv_files: dict[str, list[Download]],
                          base_url: str | None = None) -> dict:
     """datapackage.json as partners get it: our descriptor without the loader's x-source, each
-    resource pointing at its CSV (a path relative to data/, or under `base_url`) with bytes and
-    sha256; a partitioned one at all its files (multipart), each file's bytes and sha256 in x-parts."""
+    resource pointing at its CSV (a path relative to data/) with bytes and sha256; a partitioned
+    one at all its files (multipart; as URLs under `base_url` if given), each file's bytes and
+    sha256 in x-parts."""
     descriptor = {key: value for key, value in package.descriptor.items()
                   if key not in ("resources", "x-region")}
     descriptor["resources"] = []
 
     def where(d: Download) -> str:
-        return base_url + d.path if base_url else d.path.removeprefix(f"{DATA_DIR}/")
+        return base_url + d.path if base_url and not d.pinned else d.path.removeprefix(f"{DATA_DIR}/")
 
     for spec in package.resources:
         files = csv_files[spec.name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from datetime import timedelta, timezone
@@ -165,8 +166,10 @@ def environment() -> Environment:
 
 def render_pages(model: Model, dictionary: list[dict], base_url: str = "") -> list[Page]:
     """Every generated page, in both languages. `dictionary` describes the datasets (catalog).
-    With more than one core, the second language renders in a forked process at the same time."""
-    if len(os.sched_getaffinity(0)) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    With more than one core, the second language renders in a forked process at the same time
+    (not from a process with other threads, such as `build.py serve`: a fork copies their locks)."""
+    if (len(os.sched_getaffinity(0)) < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return [page for lang in LANGS for page in render_language(model, dictionary, base_url, lang)]
     global _FORKED_INPUT
     _FORKED_INPUT = (model, dictionary, base_url)     # inherited by the forked child, never pickled

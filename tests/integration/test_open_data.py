@@ -58,6 +58,21 @@ def test_frictionless_validates_the_published_data_package_and_every_csv(site):
     assert len(single) >= 12 and all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in single)
 
 
+def test_the_zip_holds_every_single_file_csv_and_links_the_monthly_counts(site):
+    import zipfile
+    with zipfile.ZipFile(site / "data" / "bashu-travel-open-data.zip") as bundle:
+        names = set(bundle.namelist())
+        descriptor = json.loads(bundle.read("datapackage.json"))
+        for resource in descriptor["resources"]:
+            if isinstance(resource["path"], str):
+                data = bundle.read(resource["path"])
+                assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            else:
+                assert all(p.startswith("http") and p.endswith(".csv") for p in resource["path"])
+                assert not any(p["path"].rsplit("/", 1)[1] in names for p in resource["x-parts"])
+    assert len(names) == len(descriptor["resources"])      # datapackage.json + every single-file CSV
+
+
 def test_visitor_counts_are_published_month_by_month_each_file_with_its_own_sha256(site):
     from frictionless import Package
     descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
