@@ -24,8 +24,10 @@ import hashlib
 from bisect import bisect_left
 from operator import itemgetter
 import json
+import multiprocessing
 import os
 import pickle
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -188,7 +190,10 @@ def _run(jobs: list[Job]) -> list[Partition]:
         return [check_and_remember(job) for job in jobs]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
-    with ProcessPoolExecutor(max_workers=min(cores, len(jobs))) as pool:
+    # fork is quickest; from a process with other threads (build.py serve) a fork would copy their
+    # locks, so the workers start afresh there
+    start = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=min(cores, len(jobs)), mp_context=multiprocessing.get_context(start)) as pool:
         results = dict(zip(order, pool.map(check_and_remember, [jobs[i] for i in order])))
     return [results[i] for i in range(len(jobs))]
 
