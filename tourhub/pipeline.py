@@ -64,8 +64,8 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
 
     validated = check(root, now, cache_dir)
     lap("validate")
-    timings["load"] = validated.timings.get("load", 0.0)
-    timings["validate"] -= timings["load"]      # load: reading the YAML; validate: the checks
+    timings["load"] = validated.timings.get("load", 0.0)      # load: reading the YAML; validate: the checks
+    timings["validate"] = timings.pop("validate") - timings["load"]
     if has_errors(validated.problems):
         return BuildResult(validated.problems, timings, validation=validated.timings)
     fetch_state, state_problems = read_fetch_state(root / "datasets" / STATE_FILE)
