@@ -183,7 +183,7 @@ def report(runs: list[dict], label: str) -> None:
           f"= {100 * warm_validation / cold_validation:.1f} %  (<= 5 %)")
     print(f"  whole rebuild after one editor file changed / plain mkdocs: {touched_whole:.2f} s / {plain:.2f} s "
           f"= {touched_whole / plain:.2f}  (<= 1.2)")
-    print(f"    of which: " + ", ".join(f"{s} {median(r['touched']['timings'].get(s, 0.0) for r in runs):.2f} s"
+    print("    of which: " + ", ".join(f"{s} {median(r['touched']['timings'].get(s, 0.0) for r in runs):.2f} s"
                                       for s in STAGES))
     print(f"  peak memory: {(peak_main + 2 * peak_worker) / GB:.2f} GB  (<= 2 GB)")
     print(f"  whole cold build / plain mkdocs: {whole / plain:.2f}")

@@ -43,7 +43,7 @@ def cell_problem(error, field: dict, pos: Pos) -> Problem:
 
 
 def table_problem(error, pos: Pos) -> Problem:
-    return Problem(*pospos_tuple(pos), "table-invalid", {"detail": error.message})
+    return Problem(*pos_tuple(pos), "table-invalid", {"detail": error.message})
 
 
 def pos_tuple(pos: Pos) -> tuple[str, int, int]:
