@@ -22,6 +22,7 @@ from .problems import Problem, sort_problems
 from . import rules
 from .tables import Row, Tables, read_tables
 
+
 @dataclass
 class Validated:
     package: PackageSpec
