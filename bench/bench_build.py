@@ -76,25 +76,19 @@ def step_plain_mkdocs(project: Path, scratch: Path) -> dict:
 def step_plain_frictionless(project: Path, scratch: Path, files: int) -> dict:
     """Single-process Frictionless on the partitions: the same schema and lookup our check uses."""
     from datetime import datetime, timezone
-    from frictionless import Package, Resource, Schema
     from tourhub.package import load_package
-    from tourhub.partitions import _jobs
+    from tourhub.partitions import frictionless_resource, partition_jobs
     from tourhub.tables import read_tables
     from tourhub.validate import check_yaml_tables
     package, _ = load_package(project / "datasets")
     tables, _ = read_tables(package)
     typed, _ = check_yaml_tables(package, tables)
-    jobs = [job for name, paths in tables.csv_files.items()
-            for job in _jobs(package, tables, typed, name, paths, datetime.now(timezone.utc))]
+    jobs = partition_jobs(package, tables, typed, datetime.now(timezone.utc))
     jobs.sort(key=lambda job: -(project / "datasets" / job.path).stat().st_size)
     jobs = jobs[:files] if files else jobs
     rows, started = 0, time.perf_counter()
     for job in jobs:
-        target = Resource(name=job.name, path=job.path, basepath=job.root, schema=Schema.from_descriptor(job.schema),
-                          encoding="utf-8", format="csv")
-        Package(resources=[*(Resource(name=n, data=d, schema=Schema.from_descriptor(s)) for n, s, d in job.lookups),
-                           target])
-        report = target.validate()
+        report = frictionless_resource(job).validate()
         rows += report.tasks[0].stats["rows"]
     return {"seconds": time.perf_counter() - started, "rows": rows, "files": len(jobs)}
 

@@ -31,6 +31,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -116,8 +117,7 @@ class PartitionedTable:
 def check_partitions(package: PackageSpec, tables: Tables, typed: dict[str, list[dict]], now: datetime,
                      cache_dir: Path | None = None) -> tuple[dict[str, PartitionedTable], list[Problem]]:
     """Check every CSV partition of every CSV resource, cached files first, the rest on all cores."""
-    jobs = [job for name, paths in tables.csv_files.items()
-            for job in _jobs(package, tables, typed, name, paths, now)]
+    jobs = partition_jobs(package, tables, typed, now)
     digests = _Digests(cache_dir)
     jobs = [replace(job, size=size, sha256=sha) for job in jobs for size, sha in [digests.of(job)]]
     digests.save()
@@ -162,6 +162,12 @@ def _contributing(parts: list[Partition]) -> list[Partition]:
                 latest[key] = at
     return [part for part in parts
             if any(at >= latest[key] - RECENT for key, at in part.series_last.items())]
+
+
+def partition_jobs(package: PackageSpec, tables: Tables, typed: dict[str, list[dict]], now: datetime) -> list[Job]:
+    """One job per CSV partition of every CSV resource, in file order."""
+    return [job for name, paths in tables.csv_files.items()
+            for job in _jobs(package, tables, typed, name, paths, now)]
 
 
 def _jobs(package: PackageSpec, tables: Tables, typed, name: str, paths: list[Path], now: datetime) -> list[Job]:
@@ -250,10 +256,7 @@ def check_partition(job: Job) -> Partition:
                 summary.add(pending)
                 pending.clear()
 
-    resource = Resource(name=job.name, path=job.path, basepath=job.root, schema=Schema.from_descriptor(job.schema),
-                        encoding="utf-8", format="csv")
-    Package(resources=[*(Resource(name=n, data=rows, schema=Schema.from_descriptor(s)) for n, s, rows in job.lookups),
-                       resource])
+    resource = frictionless_resource(job)
     collecting = gc.isenabled()
     gc.disable()      # millions of short-lived rows and a growing key index: the cyclic GC only costs time
     try:
@@ -273,6 +276,15 @@ def check_partition(job: Job) -> Partition:
 
 
 BATCH_ROWS = 20_000
+
+
+def frictionless_resource(job: Job) -> Resource:
+    """The partition as a Frictionless resource, in a package with its foreign-key lookups."""
+    resource = Resource(name=job.name, path=job.path, basepath=job.root, schema=Schema.from_descriptor(job.schema),
+                        encoding="utf-8", format="csv")
+    Package(resources=[*(Resource(name=n, data=rows, schema=Schema.from_descriptor(s)) for n, s, rows in job.lookups),
+                       resource])
+    return resource
 
 
 class _Summary:
@@ -352,10 +364,14 @@ def merge_recent(schema: dict, recents: list[dict]) -> list[dict]:
 # The cache: one pickle per partition result, named by its key. Only this build writes there
 # (build/ is ignored by git), and a file that cannot be read is simply checked again.
 
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """This code's own fingerprint, read once per process: a change to it invalidates the cache."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in _CODE)).hexdigest()
+
+
 def _cache_key(job: Job) -> str:
-    digest = hashlib.sha256()
-    for path in _CODE:
-        digest.update(path.read_bytes())
+    digest = hashlib.sha256(_code_digest().encode("ascii"))
     context = {"frictionless": version("frictionless"), "sha256": job.sha256, "file": job.file, "name": job.name, "schema": job.schema,
                "lookups": job.lookups, "titles": job.titles, "with_capacity": sorted(job.with_capacity)}
     digest.update(json.dumps(context, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
