@@ -146,11 +146,15 @@ def test_a_month_rewritten_with_the_same_size_is_hashed_again(project, tmp_path)
     assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 4, "value-type")]
 
 
-def test_months_are_checked_alike_from_a_process_with_other_threads(project):
+def test_months_are_checked_alike_from_a_process_with_other_threads(project, monkeypatch):
     import threading
     write_months(project, {"2026-10": ["nowhere,2026-10-02T09:00:00+08:00,instant,5,illustrative,sample"],
                            "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 5)})
     alone = validate_datasets(project / "datasets", NOW)
+    started_with = []
+    get_context = partitions.multiprocessing.get_context
+    monkeypatch.setattr(partitions.multiprocessing, "get_context",
+                        lambda method=None: started_with.append(method) or get_context(method))
     stop = threading.Event()
     watcher = threading.Thread(target=stop.wait)     # as build.py serve has: its workers are spawned, not forked
     watcher.start()
@@ -161,3 +165,4 @@ def test_months_are_checked_alike_from_a_process_with_other_threads(project):
         watcher.join()
     assert codes(threaded.problems) == codes(alone.problems) == [("2026-10.csv", 2, "ref-missing")]
     assert threaded.rows == alone.rows and threaded.partitioned["visitor_observations"].rows == 5
+    assert "spawn" in started_with and "fork" not in started_with
