@@ -38,6 +38,7 @@ site: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(BIN)/python build.py check
+	$(BIN)/python build.py --demo check
 
 test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest

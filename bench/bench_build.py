@@ -51,11 +51,21 @@ GB = 1024 ** 3
 
 # --- the measured steps, each run in a child process (python bench_build.py --step ...) --------
 
+def _synthetic(project: Path) -> bool:
+    """A project written by synthetic_region.py: all its records are in the demo overlay."""
+    return (project / ".synthetic-region").is_file()
+
+
+def _data(project: Path) -> Path:
+    """Where the project's editors' files are: the overlay for a synthetic project."""
+    return project / ("demo" if _synthetic(project) else "datasets")
+
+
 def step_build(project: Path, scratch: Path) -> dict:
     from tourhub import pipeline
     started = time.perf_counter()
     result = pipeline.build(project, site=scratch / "site", staging=scratch / "staging",
-                            cache_dir=scratch / "cache")
+                            cache_dir=scratch / "cache", demo=_synthetic(project))
     whole = time.perf_counter() - started
     if not result.ok:
         raise SystemExit(f"build failed: {result.error or result.problems[:5]}")
@@ -80,11 +90,11 @@ def step_plain_frictionless(project: Path, scratch: Path, files: int) -> dict:
     from tourhub.partitions import frictionless_resource, partition_jobs
     from tourhub.tables import read_tables
     from tourhub.validate import check_yaml_tables
-    package, _ = load_package(project / "datasets")
+    package, _ = load_package(project / "datasets", project / "demo" if _synthetic(project) else None)
     tables, _ = read_tables(package)
     typed, _ = check_yaml_tables(package, tables)
     jobs = partition_jobs(package, tables, typed, datetime.now(timezone.utc))
-    jobs.sort(key=lambda job: -(project / "datasets" / job.path).stat().st_size)
+    jobs.sort(key=lambda job: -(Path(job.root) / job.path).stat().st_size)
     jobs = jobs[:files] if files else jobs
     rows, started = 0, time.perf_counter()
     for job in jobs:
@@ -120,7 +130,7 @@ def one_run(source: Path, scratch: Path, baseline_files: int) -> dict:
     shutil.copytree(source, project, symlinks=False,
                     ignore=shutil.ignore_patterns("site", "build", ".venv", ".git", "node_modules", "test-artifacts"))
     cold = _child("build", project, scratch)
-    cold["rows"] = sum(_lines(p) - 1 for p in (project / "datasets" / "observations").glob("*.csv"))
+    cold["rows"] = sum(_lines(p) - 1 for p in (_data(project) / "observations").glob("*.csv"))
     site = scratch / "site"
     html = list(site.rglob("*.html"))
     routes = [p for p in (site / "routes").glob("*/index.html")]
@@ -129,7 +139,7 @@ def one_run(source: Path, scratch: Path, baseline_files: int) -> dict:
     plain = _child("plain-mkdocs", project, scratch)
     frictionless = _child("plain-frictionless", project, scratch, "--baseline-files", str(baseline_files))
     warm = _child("build", project, scratch)
-    touch_route_summary(sorted((project / "datasets" / "routes").glob("*.yaml"))[0])
+    touch_route_summary(sorted((_data(project) / "routes").glob("*.yaml"))[0])
     touched = _child("build", project, scratch)
     return {"cold": cold, "plain": plain, "frictionless": frictionless,
             "warm": warm, "touched": touched, "output": output}

@@ -2,6 +2,7 @@
 schemas and site sources plus the files in tests/fixtures/good/."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,3 +33,23 @@ def make_project(target: Path) -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path)
+
+
+def demo_tool():
+    """tools/demo.py as a module (`make demo`'s code: the overlay, the demo partners' counts)."""
+    spec = importlib.util.spec_from_file_location("demo", ROOT / "tools" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_demo(target: Path, now: datetime):
+    """The demo as `make demo` shows it, built into target/site: a copy of the project with the
+    demo overlay moved to `now` and the demo partners' counts written offline (no HTTP)."""
+    from tourhub import pipeline
+    tool = demo_tool()
+    project = tool.demo_project(target, None, now)
+    tool.write_demo_counts(project, now)
+    result = pipeline.build(project, now=now, demo=True, site=project / "site")
+    assert result.ok, result.error or [p.to_text() for p in result.problems]
+    return project, result

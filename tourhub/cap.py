@@ -7,6 +7,9 @@ alerts a subscriber should know about now.
   per scenic area ("lat,lon radius_km": latitude first, the reverse of GeoJSON) and a GB/T 2260
   geocode per county-level admin code.
 - Times follow CAP §3.3.2: whole seconds and a numeric offset, no "Z"; UTC is written "-00:00".
+- A notice published with a day but no time goes out with `sent` at 00:00 China time and a
+  `<note>` saying so (CAP requires a full time); one that states no end has no `expires` and
+  is not in the index (it is never shown as surely in force).
 - `cap/index.atom` lists Alerts and Updates that are active or upcoming at build time, and
   Cancel messages from when they are sent until they expire. A notice that was cancelled or
   updated leaves the feed at the moment its Cancel/Update is sent, so at any time the feed shows
@@ -22,7 +25,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
 from .feeds import AtomEntry, atom_feed, require_absolute, serialize, xml_text
-from .model import Model, Notice, ScenicArea, Text
+from .model import Model, Notice, ScenicArea, Text, marked
 from .pages import Page
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -40,8 +43,10 @@ GEOCODE_NAME = "GB/T 2260"
 # message, under a namespace fixed forever: renaming the site or moving it keeps every id.
 ATOM_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CAP_NS)
 
-ILLUSTRATIVE_NOTE = ("示例数据：为展示本站功能而编写，并未真实发布。 / "
-                     "Illustrative sample data: written to show the hub working, not really issued.")
+ILLUSTRATIVE_NOTE = ("示例数据：为演示本站功能而虚构，并未真实发布。 / "
+                     "Demo data: invented to show the hub working, never really issued.")
+DAY_ONLY_NOTE = ("发布单位只公布了发布日期，sent 为当日 00:00（北京时间）。 / "
+                 "The issuer published the day only; sent is 00:00 China time that day.")
 FEED_TITLE = "巴蜀文旅安全提示（CAP 1.2） / Bashu Travel safety notices (CAP 1.2)"
 REPLACES = {"Update": Text("更新", "Update of"), "Cancel": Text("取消", "Cancels")}
 
@@ -72,7 +77,7 @@ def identifier(notice_id: str) -> str:
 
 def reference(notice: Notice) -> str:
     """The notice as CAP names an earlier message in `references`: sender,identifier,sent."""
-    return f"{SENDER},{identifier(notice.id)},{cap_time(notice.sent)}"
+    return f"{SENDER},{identifier(notice.id)},{cap_time(notice.sent.start)}"
 
 
 def atom_id(notice_id: str) -> str:
@@ -137,10 +142,11 @@ def _info(parent: ET.Element, notice: Notice, model: Model, base_url: str, lang:
     _add(info, "urgency", notice.urgency)
     _add(info, "severity", notice.severity)
     _add(info, "certainty", notice.certainty)
-    _add(info, "effective", cap_time(notice.effective))
-    _add(info, "expires", cap_time(notice.expires))
+    _add(info, "effective", cap_time(notice.effective.start))
+    if notice.expires is not None:           # a notice that states no end has no expires (CAP allows it)
+        _add(info, "expires", cap_time(notice.expires.end))
     _add(info, "senderName", notice.sender.in_(lang))
-    _add(info, "headline", notice.headline.in_(lang))
+    _add(info, "headline", marked(notice.headline.in_(lang), notice.illustrative, lang))
     _add(info, "description", notice.description.in_(lang))
     _add(info, "instruction", notice.instruction.in_(lang))
     _add(info, "web", notice_url(notice.id, base_url, lang))
@@ -152,14 +158,15 @@ def cap_alert(notice: Notice, model: Model, base_url: str) -> bytes:
     alert = ET.Element("alert", xmlns=CAP_NS)
     _add(alert, "identifier", identifier(notice.id))
     _add(alert, "sender", SENDER)
-    _add(alert, "sent", cap_time(notice.sent))
-    # Sample notices go out as "Test" (CAP: "all recipients disregard"), whatever the data says,
-    # so an aggregator never relays an invented alert as a real one.
-    _add(alert, "status", "Test" if notice.illustrative else notice.status)
+    _add(alert, "sent", cap_time(notice.sent.start))
+    # Invented (demo) notices are never Actual (rules.py refuses it); should one slip through, it
+    # still goes out as "Exercise", so an aggregator never relays an invented alert as a real one.
+    _add(alert, "status", "Exercise" if notice.illustrative and notice.status == "Actual" else notice.status)
     _add(alert, "msgType", notice.msg_type)
     _add(alert, "scope", "Public")
-    if notice.illustrative:
-        _add(alert, "note", ILLUSTRATIVE_NOTE)
+    notes = ([ILLUSTRATIVE_NOTE] if notice.illustrative else []) + ([DAY_ONLY_NOTE] if notice.sent.day_only else [])
+    if notes:
+        _add(alert, "note", " ".join(notes))
     if notice.references:
         _add(alert, "references", " ".join(reference(model.notice_by_id[ref]) for ref in notice.references))
     for lang, language in LANGUAGES:
@@ -171,7 +178,7 @@ def in_feed(notice: Notice, model: Model) -> bool:
     """Whether a subscriber should see the message at build time: Alerts and Updates while
     active or upcoming (not once replaced or expired), Cancels from sent until they expire."""
     if notice.msg_type == "Cancel":
-        return notice.sent <= model.built_at < notice.expires
+        return notice.sent.start <= model.built_at and (notice.expires is None or model.built_at < notice.expires.end)
     return model.notice_state(notice) in ("active", "upcoming")
 
 
@@ -190,8 +197,8 @@ def feed_entry(notice: Notice, model: Model, base_url: str) -> AtomEntry:
     """The notice's entry in the Atom index, linking to its CAP file."""
     return AtomEntry(
         id=atom_id(notice.id),
-        title=f"{notice.headline.zh} / {notice.headline.en}",
-        updated=notice.sent,
+        title=f"{marked(notice.headline.zh, notice.illustrative, 'zh')} / {marked(notice.headline.en, notice.illustrative, 'en')}",
+        updated=notice.sent.start,
         link=site_base(base_url) + cap_path(notice.id),
         link_type=CAP_MEDIA_TYPE,
         summary=_summary(notice, model),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from .partial_date import PartialDate
 from .package import PackageSpec
 from .partitions import PREVIEW_ROWS, PartitionedTable
 
@@ -28,11 +29,20 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _days(value) -> list[date]:
+    """The first and last day a value may mean: a date, a time, or text such as 2014 or
+    2025-06-30T20:00:00+08:00 (a date known to the year spans that year)."""
+    if isinstance(value, datetime):
+        return [value.date()]
+    if isinstance(value, date):
+        return [value]
+    partial = PartialDate.parse(value[:10]) if isinstance(value, str) else None
+    return [partial.earliest, partial.latest] if partial else []
+
+
 def _span(rows: list[dict], names: tuple[str, ...]) -> tuple[date, date] | None:
     """Earliest and latest date found in any of the named fields (temporal coverage)."""
-    days = [value.date() if isinstance(value, datetime) else value
-            for row in rows for name in names
-            for value in [row.get(name)] if isinstance(value, (date, datetime))]
+    days = [day for row in rows for name in names for day in _days(row.get(name))]
     return (min(days), max(days)) if days else None
 
 

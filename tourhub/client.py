@@ -7,10 +7,8 @@ re-check it against the visitor's clock (an alert that expired since the build i
 from __future__ import annotations
 
 import json
-from datetime import datetime
-
 from .i18n import LANGS, translate
-from .model import SEVERITY_ORDER, Model
+from .model import SEVERITY_ORDER, Model, marked
 from .pages import Page
 
 BANNER_SEVERITIES = ("Extreme", "Severe")
@@ -22,23 +20,20 @@ def _both(key: str, **params) -> dict[str, str]:
     return {lang: translate(key, lang, **params) for lang in LANGS}
 
 
-def _local(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 def banner_alerts(model: Model) -> list[dict]:
     """Severe and Extreme notices in force now or later, most severe first, for every page."""
-    shown = [n for n in model.notices
-             if n.severity in BANNER_SEVERITIES and model.notice_state(n) in ("active", "upcoming")]
-    shown.sort(key=lambda n: (SEVERITY_ORDER.index(n.severity), n.effective))
+    shown = [n for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
+             and model.notice_state(n) in ("active", "upcoming")]
+    shown.sort(key=lambda n: (SEVERITY_ORDER.index(n.severity), n.effective.start))
     return [{
         "id": n.id,
         "severity": n.severity,
         "severity_label": _both(f"severity_{n.severity.lower()}"),
-        "headline": {lang: n.headline.in_(lang) for lang in LANGS},
-        "until_label": _both("until", time=_local(n.expires)),
-        "effective": n.effective.isoformat(),
-        "expires": n.expires.isoformat(),
+        "headline": {lang: marked(n.headline.in_(lang), n.illustrative, lang) for lang in LANGS},
+        "illustrative": n.illustrative,
+        "until_label": _both("until", time=n.expires.local_text()),
+        "effective": n.effective.start.isoformat(),
+        "expires": n.expires.end.isoformat(),
         "upcoming": model.notice_state(n) == "upcoming",
     } for n in shown]
 
@@ -55,6 +50,7 @@ def theme_extra(model: Model, dev_reload: bool = False) -> dict:
         "search_placeholder": _both("search_placeholder"),
         "built_at": model.built_at.isoformat(),
         "dev_reload": dev_reload,        # `build.py serve` only: reload when a new build is ready
+        "demo": _both("demo_banner") if model.demo else None,   # on every page of a demo build
     }
 
 
@@ -73,7 +69,7 @@ def certificate_records(model: Model) -> list[dict]:
             "standard": cert.standard,
             "standard_title": {lang: standard.title.in_(lang) for lang in LANGS} if standard else None,
             "issuer": {"zh": cert.issuer.zh, "en": cert.issuer.en},
-            "valid_from": cert.valid_from.isoformat(),
+            "valid_from": cert.valid_from.isoformat() if cert.valid_from else None,
             "valid_until": cert.valid_until.isoformat() if cert.valid_until else None,
             "status": cert.status_on(today),
             "illustrative": cert.illustrative,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from .partial_date import Moment
 from .model import Model, Notice, Text, WarningLevel
 
 WARNING_LEVELS = {"orange": "Moderate", "red": "Severe"}   # level -> CAP severity
@@ -78,7 +79,7 @@ def area_warnings(model: Model, area_id: str) -> list[Notice]:
     stale = timedelta(minutes=scheme.stale_after_minutes)
     observed = model.observations_of(area_id, scheme.basis)
     source = observed[-1].source if observed else "observations"
-    illustrative = area.capacity_illustrative or any(o.method == "illustrative" for o in observed[-1:])
+    illustrative = bool(area.capacity and area.capacity.illustrative) or any(o.method == "illustrative" for o in observed[-1:])
     notices: list[Notice] = []
     current: Notice | None = None
     for run in runs(readings(model, area_id, model.built_at - LOOKBACK)):
@@ -113,9 +114,11 @@ def _notice(area, reading: Reading, level: WarningLevel | None, msg_type: str, p
                            f"Observed {reading.at:%m-%d %H:%M}: visitors are down to {reading.percent}% of the maximum.")
         instruction = Text("可正常游览。", "Visit as usual.")
     return Notice(
-        id=f"crowd-{area.id}-{reading.at:%Y%m%d%H%M}", status="Actual", msg_type=msg_type, category="Safety",
+        id=f"crowd-{area.id}-{reading.at:%Y%m%d%H%M}", status="Exercise" if illustrative else "Actual",
+        msg_type=msg_type, category="Safety",
         event=Text("景区客流预警", "Scenic-area crowd warning"), urgency="Immediate", severity=severity,
-        certainty="Observed", sent=reading.at, effective=reading.at, expires=expires, sender=SENDER,
+        certainty="Observed", sent=Moment(reading.at), effective=Moment(reading.at), expires=Moment(expires),
+        sender=SENDER,
         headline=headline, description=description, instruction=instruction, area_desc=area.name,
         admin_codes=(area.admin_code,), spot_ids=(area.id,),
         references=(previous.id,) if previous else (), source=source, illustrative=illustrative)

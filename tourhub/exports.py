@@ -169,7 +169,13 @@ def areas_geojson(model: Model) -> bytes:
         "properties": {
             "id": area.id, "name_zh": area.name.zh, "name_en": area.name.en, "a_level": area.a_level,
             "admin_code": area.admin_code, "city_zh": area.city.zh, "city_en": area.city.en,
-            "tags": list(area.tags), "coord_uncertainty_km": area.coord_uncertainty_km,
+            "county_zh": area.county.zh, "county_en": area.county.en, "tags": list(area.tags),
+            "coords_approx": area.coords_approx,
+            "coords_point_zh": area.coords_point.zh if area.coords_point else None,
+            "coords_point_en": area.coords_point.en if area.coords_point else None,
+            "coord_uncertainty_km": area.coord_uncertainty_km,
+            "a_level_source": area.a_level_source, "a_level_evidence": area.a_level_evidence,
+            "checked_on": area.check.on.isoformat(),
             "source": area.source,
         },
     } for area in model.areas]
@@ -227,12 +233,17 @@ def dataset_downloads(spec, rows: list[dict], model: Model) -> list[Download]:
     return files
 
 
-def partition_downloads(table: PartitionedTable, root: Path) -> list[Download]:
-    """A partitioned dataset's files, one per partition, published byte for byte."""
-    return [Download(table.name, f"{DATA_DIR}/{table.name}/{PurePosixPath(part.file).name}", "text/csv", "CSV",
-                     _label(f"CSV（UTF-8）{PurePosixPath(part.file).stem}", f"CSV (UTF-8) {PurePosixPath(part.file).stem}"),
-                     source=root / part.file, source_size=part.size, source_sha256=part.sha256)
-            for part in table.parts]
+def partition_downloads(table: PartitionedTable, package: PackageSpec) -> list[Download]:
+    """A partitioned dataset's files, one per partition, published byte for byte; the demo
+    overlay's are published as demo-YYYY-MM.csv, so that they can never pass for real counts."""
+    files = []
+    for part in table.parts:
+        stem = ("demo-" if package.from_overlay(part.file) else "") + PurePosixPath(part.file).stem
+        files.append(Download(table.name, f"{DATA_DIR}/{table.name}/{stem}.csv", "text/csv", "CSV",
+                              _label(f"CSV（UTF-8）{stem}", f"CSV (UTF-8) {stem}"),
+                              source=package.root.parent / part.file, source_size=part.size,
+                              source_sha256=part.sha256))
+    return files
 
 
 def version_id(downloads: list[Download]) -> str:
@@ -316,7 +327,7 @@ class Exports:
 
 def build_exports(package: PackageSpec, typed: dict[str, list[dict]], partitioned: dict[str, PartitionedTable],
                   model: Model, base_url: str) -> Exports:
-    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package.root.parent)
+    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package)
                   if spec.name in partitioned and partitioned[spec.name].parts else dataset_downloads(spec, typed.get(spec.name, []), model)
                   for spec in package.resources}
     csv_files = {name: files if name in partitioned else files[:1] for name, files in by_dataset.items()}

@@ -139,3 +139,28 @@ def baidu_navigation_url(lon: float, lat: float, name: str) -> str:
         "&coord_type=bd09ll"
         f"&src={_text(BAIDU_SRC)}"
     )
+
+
+def amap_search_url(name: str, city: str) -> str:
+    """A link that searches Amap for a place by name within a city (URI API `search` service),
+    for an area whose coordinates are only approximate: a pin on an approximate point could send
+    a driver to the county seat instead of the scenic area."""
+    return (
+        "https://uri.amap.com/search"
+        f"?keyword={_text(name)}"
+        f"&city={_text(city)}"
+        "&view=map"
+        f"&src={_text(AMAP_SRC)}"
+        "&callnative=1"
+    )
+
+
+def baidu_search_url(name: str, city: str) -> str:
+    """The same search in Baidu Maps (web URI API `place/search`: query within a region)."""
+    return (
+        "https://api.map.baidu.com/place/search"
+        f"?query={_text(name)}"
+        f"&region={_text(city)}"
+        "&output=html"
+        f"&src={_text(BAIDU_SRC)}"
+    )

@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 from bisect import bisect_right
 from functools import cached_property
 
+from .partial_date import Moment, PartialDate
+
 DEFAULT_SCHEME = "lbt-068-2017"
 SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+RECHECK_AFTER = timedelta(days=365)   # a record not checked for a year is flagged on its page
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,41 @@ class Text:
         return self.en if lang == "en" else self.zh
 
 
+DEMO_MARK = Text("【示例 · 虚构数据】", "[DEMO · invented data] ")
+
+
+def marked(text: str, illustrative: bool, lang: str) -> str:
+    """A headline or title as shown anywhere outside the page itself: invented ones say so first."""
+    return DEMO_MARK.in_(lang) + text if illustrative else text
+
+
 def _text(row: dict, name: str) -> Text | None:
     zh, en = row.get(f"{name}_zh"), row.get(f"{name}_en")
     return Text(zh or "", en or "") if (zh or en) else None
+
+
+@dataclass(frozen=True)
+class Check:
+    """When a record was last checked against its sources, and by whom."""
+
+    on: date
+    by: str
+
+    def overdue(self, today: date) -> bool:
+        return today - self.on > RECHECK_AFTER
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """An area's approved maximum capacity (LB/T 034-2014), as a source published it."""
+
+    daily: int | None
+    instant: int | None
+    as_of: PartialDate
+    source: str
+    source_note: str | None
+    illustrative: bool
+    check: Check
 
 
 @dataclass(frozen=True)
@@ -37,13 +72,20 @@ class ScenicArea:
     name: Text
     admin_code: str
     city: Text
+    county: Text
     a_level: int
+    a_level_source: str
+    a_level_evidence: str              # announcement, proposal, report or secondary
+    a_level_since: PartialDate | None
+    a_level_note: str | None
     lon: float
     lat: float
+    coords_approx: bool
+    coords_point: Text | None          # what an approximate point is (a town centre …)
     coord_uncertainty_km: float | None
-    capacity_daily: int | None
-    capacity_instant: int | None
-    capacity_illustrative: bool
+    coords_source: str
+    coords_check_source: str | None
+    coords_check_km: float | None
     opening_hours: str | None
     reservation_url: str | None
     tags: tuple[str, ...]
@@ -51,11 +93,15 @@ class ScenicArea:
     warning_scheme: str
     source: str
     source_note: str | None
-    maintainer: str
+    maintainer: str | None
+    check: Check
+    capacity: Capacity | None = None
 
     def capacity_for(self, basis: str) -> int | None:
         """The approved maximum a warning scheme measures against: daily or instant."""
-        return self.capacity_daily if basis == "daily" else self.capacity_instant
+        if self.capacity is None:
+            return None
+        return self.capacity.daily if basis == "daily" else self.capacity.instant
 
     def percent_of(self, count: int, basis: str) -> float:
         return round(100 * count / self.capacity_for(basis), 1)
@@ -101,6 +147,7 @@ class Route:
     source: str
     source_note: str | None
     days: tuple[Day, ...]
+    check: Check
 
     @cached_property
     def stops(self) -> tuple[Stop, ...]:
@@ -129,9 +176,9 @@ class Notice:
     urgency: str
     severity: str
     certainty: str
-    sent: datetime
-    effective: datetime
-    expires: datetime
+    sent: Moment
+    effective: Moment               # when sent, unless the notice states otherwise
+    expires: Moment | None          # None: the notice states no end
     sender: Text
     headline: Text
     description: Text
@@ -142,6 +189,8 @@ class Notice:
     references: tuple[str, ...]
     source: str
     illustrative: bool
+    check: Check | None = None      # None for the crowd warnings the hub computes itself
+    source_note: str | None = None
 
     @property
     def severity_rank(self) -> int:
@@ -154,13 +203,14 @@ class Standard:
     title: Text
     issuer: Text
     scope: str
-    issued: date
-    effective: date
+    issued: PartialDate
+    effective: PartialDate
     status: str
     superseded_by: str | None
     url: str | None
     source: str
     source_note: str | None
+    check: Check
 
 
 @dataclass(frozen=True)
@@ -173,13 +223,14 @@ class Certification:
     standard: str
     level: str
     issuer: Text
-    valid_from: date
+    valid_from: PartialDate | None      # None: no source dates the award
     valid_until: date | None
     declared_status: str
     status_note: Text | None
     source: str
     source_note: str | None
     illustrative: bool
+    check: Check
 
     def status_on(self, day: date) -> str:
         """valid, suspended, revoked — or expired once valid_until has passed."""
@@ -258,6 +309,7 @@ class Occupancy:
     level: WarningLevel
     stale: bool                                    # older than the scheme allows, at build time
     series: tuple[tuple[datetime, float], ...]     # percent over the last SERIES_DAYS days
+    illustrative: bool = False                     # invented counts or capacity (the demo)
 
 
 SERIES_DAYS = 7
@@ -274,6 +326,15 @@ class Model:
     schemes: tuple[WarningScheme, ...]
     observations: tuple[Observation, ...] = field(repr=False)
     sources: tuple[PartnerSource, ...] = ()
+    demo: bool = False        # the demo overlay is laid over the real data: every page says so
+
+    @property
+    def today(self) -> date:
+        return self.built_at.date()
+
+    @property
+    def default_scheme(self) -> WarningScheme:
+        return self.scheme_by_id.get(DEFAULT_SCHEME) or self.schemes[0]
 
     @cached_property
     def area_by_id(self) -> dict[str, ScenicArea]:
@@ -317,23 +378,24 @@ class Model:
     def _replaced_by(self) -> dict[str, Notice]:
         """Each notice id -> the latest later notice that updates or cancels it."""
         replaced: dict[str, Notice] = {}
-        for notice in sorted(self.notices, key=lambda n: n.sent):
+        for notice in sorted(self.notices, key=lambda n: n.sent.start):
             for ref in notice.references:
                 replaced[ref] = notice
         return replaced
 
     def notice_state(self, notice: Notice) -> str:
-        """active, upcoming, expired, cancelled (by a Cancel) or updated (by an Update)."""
+        """active, upcoming, expired, cancelled (by a Cancel), updated (by an Update), or
+        open-ended: in effect with no end the notice states, so never shown as surely active."""
         if notice.msg_type == "Cancel":
             return "cancelled"
         later = self._replaced_by.get(notice.id)
-        if later is not None and later.sent <= self.built_at:
+        if later is not None and later.sent.start <= self.built_at:
             return "cancelled" if later.msg_type == "Cancel" else "updated"
-        if notice.expires <= self.built_at:
+        if notice.expires is not None and notice.expires.end <= self.built_at:
             return "expired"
-        if notice.effective > self.built_at:
+        if notice.effective.start > self.built_at:
             return "upcoming"
-        return "active"
+        return "active" if notice.expires is not None else "open-ended"
 
     def notices_for(self, spot_id: str) -> list[Notice]:
         return list(self._by_spot.get(spot_id, ([], [], []))[2])
@@ -342,7 +404,7 @@ class Model:
         """Notices in force now for any of the spots, most severe first."""
         wanted = set(spot_ids)
         found = [n for n in self.notices if wanted & set(n.spot_ids) and self.notice_state(n) == "active"]
-        return sorted(found, key=lambda n: (n.severity_rank, n.effective))
+        return sorted(found, key=lambda n: (n.severity_rank, n.effective.start))
 
     @cached_property
     def _observations_by_key(self) -> dict[tuple[str, str], list[Observation]]:
@@ -382,15 +444,19 @@ class Model:
                            for o in self.observations_of(area.id, scheme.basis, after=since))
             stale = (self.built_at - latest.observed_at > timedelta(minutes=scheme.stale_after_minutes)
                      or area.id in self.quiet_areas)
+            invented = latest.method == "illustrative" or bool(area.capacity and area.capacity.illustrative)
             found[area.id] = Occupancy(area.id, scheme, scheme.basis, latest.observed_at, latest.count,
-                                       capacity, percent, scheme.level_for(percent), stale, series)
+                                       capacity, percent, scheme.level_for(percent), stale, series, invented)
         return found
 
 
-def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: dict | None = None) -> Model:
+def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: dict | None = None,
+                demo: bool = False) -> Model:
     """The model from validated, typed rows (resource name -> rows in file order), and what the
-    last `fetch` runs recorded per partner source (datasets/fetch-state.json), if any."""
+    last `fetch` runs recorded per partner source (datasets/fetch-state.json), if any. `demo`:
+    the rows include the demo overlay."""
     levels, days, stops, spots_of, refs_of = {}, {}, {}, {}, {}
+    capacities = {row["spot_id"]: _capacity(row) for row in typed.get("capacities", [])}
     for row in typed["warning_levels"]:
         levels.setdefault(row["scheme_id"], []).append(WarningLevel(
             row["level"], row["rank"], float(row["min_percent"]), row["colour"], _text(row, "label")))
@@ -407,7 +473,7 @@ def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: d
         refs_of.setdefault(row["notice_id"], []).append(row["referenced_id"])
     return Model(
         built_at=built_at,
-        areas=tuple(_area(row) for row in typed["scenic_areas"]),
+        areas=tuple(_area(row, capacities.get(row["id"])) for row in typed["scenic_areas"]),
         routes=tuple(_route(row, days.get(row["id"], [])) for row in typed["routes"]),
         notices=tuple(_notice(row, spots_of.get(row["id"], []), refs_of.get(row["id"], []))
                       for row in typed["safety_notices"]),
@@ -421,6 +487,7 @@ def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: d
                            for row in typed.get("visitor_observations", [])),
         sources=tuple(_source(row, (fetch_state or {}).get(row["id"], {}), built_at)
                       for row in typed.get("sources", [])),
+        demo=demo,
     )
 
 
@@ -445,40 +512,59 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(value.split(",")) if value else ()
 
 
-def _area(row: dict) -> ScenicArea:
+def _check(row: dict) -> Check:
+    return Check(row["checked_on"], row["checked_by"])
+
+
+def _partial(value) -> PartialDate | None:
+    return PartialDate.parse(value) if value is not None else None
+
+
+def _capacity(row: dict) -> Capacity:
+    return Capacity(row.get("capacity_daily"), row.get("capacity_instant"), PartialDate.parse(row["as_of"]),
+                    row["source"], row.get("source_note"), row["illustrative"], _check(row))
+
+
+def _area(row: dict, capacity: Capacity | None = None) -> ScenicArea:
     return ScenicArea(
-        row["id"], _text(row, "name"), row["admin_code"], _text(row, "city"), row["a_level"],
-        float(row["lon"]), float(row["lat"]), _float(row.get("coord_uncertainty_km")), row.get("capacity_daily"), row.get("capacity_instant"),
-        row["capacity_illustrative"], row.get("opening_hours"), row.get("reservation_url"),
+        row["id"], _text(row, "name"), row["admin_code"], _text(row, "city"), _text(row, "county"),
+        row["a_level"], row["a_level_source"], row["a_level_evidence"], _partial(row.get("a_level_since")),
+        row.get("a_level_note"),
+        float(row["lon"]), float(row["lat"]), row["coords_approx"], _text(row, "coords_point"),
+        _float(row.get("coord_uncertainty_km")), row["coords_source"], row.get("coords_check_source"),
+        _float(row.get("coords_check_km")), row.get("opening_hours"), row.get("reservation_url"),
         _split(row.get("tags")), _text(row, "description"), row.get("warning_scheme") or DEFAULT_SCHEME,
-        row["source"], row.get("source_note"), row["maintainer"])
+        row["source"], row.get("source_note"), row.get("maintainer"), _check(row), capacity)
 
 
 def _route(row: dict, days: list[Day]) -> Route:
     return Route(
         row["id"], _text(row, "name"), _text(row, "summary"), row["theme"], row["difficulty"],
         _text(row, "season"), _text(row, "accessibility"), _text(row, "safety"), row["legs_estimated"],
-        row["source"], row.get("source_note"), tuple(days))
+        row["source"], row.get("source_note"), tuple(days), _check(row))
 
 
 def _notice(row: dict, spot_ids: list[str], references: list[str]) -> Notice:
+    sent = Moment.parse(row["sent"])
     return Notice(
         row["id"], row["status"], row["msg_type"], row["category"], _text(row, "event"), row["urgency"],
-        row["severity"], row["certainty"], row["sent"], row["effective"], row["expires"],
+        row["severity"], row["certainty"], sent, Moment.parse(row.get("effective")) or sent,
+        Moment.parse(row.get("expires")),
         _text(row, "sender"), _text(row, "headline"), _text(row, "description"), _text(row, "instruction"),
         _text(row, "area_desc"), _split(row.get("admin_codes")), tuple(spot_ids), tuple(references),
-        row["source"], row["illustrative"])
+        row["source"], row["illustrative"], _check(row), row.get("source_note"))
 
 
 def _standard(row: dict) -> Standard:
     return Standard(
-        row["code"], _text(row, "title"), _text(row, "issuer"), row["scope"], row["issued"],
-        row["effective"], row["status"], row.get("superseded_by"), row.get("url"), row["source"],
-        row.get("source_note"))
+        row["code"], _text(row, "title"), _text(row, "issuer"), row["scope"], PartialDate.parse(row["issued"]),
+        PartialDate.parse(row["effective"]), row["status"], row.get("superseded_by"), row.get("url"), row["source"],
+        row.get("source_note"), _check(row))
 
 
 def _certification(row: dict) -> Certification:
     return Certification(
         row["id"], row.get("certificate_no"), _text(row, "holder"), row["holder_kind"], row.get("spot_id"),
-        row["standard"], row["level"], _text(row, "issuer"), row["valid_from"], row.get("valid_until"),
-        row["status"], _text(row, "status_note"), row["source"], row.get("source_note"), row["illustrative"])
+        row["standard"], row["level"], _text(row, "issuer"), _partial(row.get("valid_from")),
+        row.get("valid_until"), row["status"], _text(row, "status_note"), row["source"], row.get("source_note"),
+        row["illustrative"], _check(row))

@@ -1,6 +1,8 @@
 """The hub's Data Package descriptor (datasets/datapackage.yaml) and its Table Schemas.
 
 A descriptor names files; every such name is checked to stay inside the datasets folder.
+An overlay (the demo/ folder) has the same layout: its files are read after datasets/ and
+every record in it must be marked illustrative (rules.py).
 """
 from __future__ import annotations
 
@@ -60,6 +62,16 @@ class PackageSpec:
     root: Path                 # the datasets folder
     descriptor: dict
     resources: tuple[ResourceSpec, ...]
+    overlay: Path | None = None   # demo/: invented records laid over the datasets
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Where editors' files are read from: datasets/, then the overlay if there is one."""
+        return (self.root,) + ((self.overlay,) if self.overlay else ())
+
+    def from_overlay(self, file: str) -> bool:
+        """Whether a file (named as problems name it) belongs to the overlay."""
+        return self.overlay is not None and file.startswith(rel(self.root, self.overlay) + "/")
 
     def resource(self, name: str) -> ResourceSpec:
         return next(r for r in self.resources if r.name == name)
@@ -92,8 +104,9 @@ def rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def load_package(datasets: Path) -> tuple[PackageSpec | None, list[Problem]]:
-    """The descriptor and its schemas, or None with the problems when any of it is unusable."""
+def load_package(datasets: Path, overlay: Path | None = None) -> tuple[PackageSpec | None, list[Problem]]:
+    """The descriptor and its schemas, or None with the problems when any of it is unusable.
+    `overlay`: a folder laid over datasets/ (the demo data), or None for the real data alone."""
     descriptor_file = rel(datasets, datasets / DESCRIPTOR)
     document, problems = load_yaml(datasets / DESCRIPTOR, descriptor_file)
     if document.root is None:
@@ -125,7 +138,7 @@ def load_package(datasets: Path) -> tuple[PackageSpec | None, list[Problem]]:
                                           to_python(schema_doc.root), source, schema_path))
     if problems:
         return None, problems
-    return PackageSpec(datasets, descriptor, tuple(resources)), problems
+    return PackageSpec(datasets, descriptor, tuple(resources), overlay), problems
 
 
 def _value_pos(root, index: int, key: str) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from .dcat import json_for_script
 from .guide import guide_entries
 from .i18n import LANGS, tag_label, translate
 from .model import Model, Occupancy, Route, ScenicArea
+from .quality import dataset_quality
 
 CHINA = timezone(timedelta(hours=8))
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -87,7 +88,7 @@ def html_link(from_path: str, to_path: str) -> str:
 
 def route_map(route: Route, model: Model, lang: str) -> Markup:
     """The route drawn from its stops' coordinates, numbered in visiting order (inline SVG)."""
-    points = [svg.MapPoint(area.lon, area.lat, area.name.in_(lang), number, bool(area.coord_uncertainty_km))
+    points = [svg.MapPoint(area.lon, area.lat, area.name.in_(lang), number, area.coords_approx)
               for number, area in enumerate((model.area_by_id[s] for s in route.spot_ids), start=1)]
     return Markup(svg.route_map_svg(points, title=f"{translate('map', lang)}: {route.name.in_(lang)}",
                                     desc=translate("map_desc", lang)))
@@ -113,7 +114,12 @@ def sparkline(occupancy: Occupancy, name: str, lang: str) -> Markup:
 
 
 def navigation_links(area: ScenicArea) -> dict[str, str]:
-    """Links that open 高德 / 百度 at the area, with coordinates converted from WGS-84."""
+    """Links that open 高德 / 百度 at the area, with coordinates converted from WGS-84; for an
+    approximate point, a search for the area's name in its city instead (never a pin that may be
+    tens of kilometres off)."""
+    if area.coords_approx:
+        return {"amap": geo.amap_search_url(area.name.zh, area.city.zh),
+                "baidu": geo.baidu_search_url(area.name.zh, area.city.zh)}
     return {"amap": geo.amap_navigation_url(area.lon, area.lat, area.name.zh),
             "baidu": geo.baidu_navigation_url(area.lon, area.lat, area.name.zh)}
 
@@ -217,12 +223,14 @@ def render_language(model: Model, dictionary: list[dict], base_url: str, lang: s
     render("crowds.md.j2", "crowds/index.md")
     render("search.md.j2", "search/index.md")
     render("notices.md.j2", "notices/index.md")
-    render("standards.md.j2", "standards/index.md", lookup_labels={
-        key: translate(key, lang) for key in ("valid", "suspended", "revoked", "expired", "standard",
-                                              "valid_until", "number", "illustrative", "no_match", "failed")})
+    labels = ("valid", "suspended", "revoked", "expired", "standard", "valid_until", "number", "no_match", "failed")
+    render("standards.md.j2", "standards/index.md", lookup_labels={   # the demo mark only where there is a demo
+        key: translate(key, lang) for key in labels + (("illustrative",) if model.demo else ())})
+    quality = dataset_quality(model)
     render("data.md.j2", "data/index.md", datasets=dictionary)
+    render("quality.md.j2", "data/quality.md", datasets=dictionary, quality=quality)
     for dataset in dictionary:
-        render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset)
+        render("dataset.md.j2", f"data/{dataset['name']}.md", dataset=dataset, quality=quality)
     render("developers.md.j2", "data/developers.md", datasets=dictionary)
     render("guide.md.j2", "guide/index.md", codes=guide_entries())
     return pages

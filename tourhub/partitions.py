@@ -59,7 +59,7 @@ _CODE = [Path(__file__), Path(rules.__file__), Path(__file__).with_name("frictio
 class Job:
     """Everything one partition's check needs; small, so it travels to a worker cheaply."""
 
-    root: str                       # the datasets folder
+    root: str                       # the datasets folder, or the overlay holding the file
     file: str                       # project-relative, as problems cite it
     path: str                       # relative to root
     name: str                       # resource name
@@ -68,6 +68,7 @@ class Job:
     titles: dict                    # resource -> (title_zh, title_en), for foreign-key messages
     with_capacity: frozenset        # area ids that have a capacity (rule obs-no-capacity)
     now: datetime
+    demo: bool = False              # the file is in the demo overlay (file names it, so the cache key too)
     size: int = 0                   # of the file, and its sha256, as the cache key saw them
     sha256: str = ""
     cache: str = ""                 # where the worker remembers its result (no cache: "")
@@ -183,11 +184,14 @@ def _jobs(package: PackageSpec, tables: Tables, typed, name: str, paths: list[Pa
                                                      for row in tables.rows[target]]
         lookups.append((target, {"fields": key_fields}, data))
         titles[target] = (target_spec.title_zh, target_spec.title_en)
-    areas = typed.get("scenic_areas", [])
-    with_capacity = frozenset(a["id"] for a in areas if a.get("capacity_instant") or a.get("capacity_daily"))
-    return [Job(str(package.root), rel(package.root, path), path.relative_to(package.root).as_posix(), name,
-                spec.schema, tuple(lookups), titles, with_capacity, now)
-            for path in paths]
+    with_capacity = frozenset(c["spot_id"] for c in typed.get("capacities", [])
+                              if c.get("capacity_instant") or c.get("capacity_daily"))
+    jobs = []
+    for path in paths:
+        folder = next(f for f in package.folders if path.is_relative_to(f))   # datasets/ or the overlay
+        jobs.append(Job(str(folder), rel(package.root, path), path.relative_to(folder).as_posix(), name,
+                        spec.schema, tuple(lookups), titles, with_capacity, now, demo=folder != package.root))
+    return jobs
 
 
 def _run(jobs: list[Job]) -> list[Partition]:
@@ -245,7 +249,7 @@ def check_partition(job: Job) -> Partition:
     primary_key = job.schema.get("primaryKey", [])
     primary_key = [primary_key] if isinstance(primary_key, str) else primary_key
     summary = _Summary(names, time_index, series_fields, job.now + rules.FUTURE_TOLERANCE,
-                       rules.partition_row_rules(job.name, job.file, names, job.with_capacity))
+                       rules.partition_row_rules(job.name, job.file, names, job.with_capacity, job.demo))
     pending: list[tuple[int, tuple]] = []
     cells_of = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))   # a valid row: every field, cast
 

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +31,7 @@ from .partitions import project_cache
 from .validate import check_yaml_tables, validate_datasets
 
 STATE_FILE = "fetch-state.json"
+CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -120,8 +121,14 @@ def _problem(pos, code: str, source: str, zh: str, en: str, line: int | None = N
                    {"source": source, "message_zh": zh, "message_en": en})
 
 
+def areas_with_capacity(typed: dict[str, list[dict]]) -> set[str]:
+    """Ids of the areas with an approved capacity: the only ones whose counts can be graded."""
+    return {c["spot_id"] for c in typed.get("capacities", []) if c.get("capacity_daily") or c.get("capacity_instant")}
+
+
 def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: dict, known: set[str],
-                 with_capacity: set[str], now: datetime, env, project: Path, **fetch_options) -> SourceOutcome:
+                 with_capacity: set[str], now: datetime, env, project: Path, overlay: Path | None = None,
+                 **fetch_options) -> SourceOutcome:
     """One source, start to end; `state` (this source's entry) is updated in place."""
     sid = source["id"]
     state["last_attempt"] = now.isoformat()
@@ -146,7 +153,7 @@ def fetch_source(source: dict, pos, state: dict, *, observations: Path, schema: 
         state.update(last_success=now.isoformat(), last_error=None, rows_last=0)
         return SourceOutcome(sid, True, "not-modified")
     if source["resource"] == "safety_notices":
-        return _notices_outcome(source, state, fetched.body, project, now)
+        return _notices_outcome(source, state, fetched.body, project, now, overlay)
     payload = parse_observations(fetched.body, source["format"], schema=schema, areas_with_capacity=with_capacity,
                                  known_areas=known, source_id=sid, now=now)
     if not payload.accepted:
@@ -185,14 +192,15 @@ def _endpoint(source: dict, token: str | None, state: dict) -> Endpoint:
         raise FetchError("bad-url", f"数据源设置无效：{error}", f"invalid feed settings: {error}") from error
 
 
-def _notices_outcome(source: dict, state: dict, body: bytes, project: Path, now: datetime) -> SourceOutcome:
+def _notices_outcome(source: dict, state: dict, body: bytes, project: Path, now: datetime,
+                     overlay: Path | None = None) -> SourceOutcome:
     sid, where = source["id"], source["url"].split("?", 1)[0]
     records = notice_records(body) if source["format"] == "json" else "notice feeds are JSON"
     if isinstance(records, str):
         return _failed(state, SourceOutcome(sid, False, "rejected", problems=[Problem(
             where, 1, 1, "payload-parse", {"source": sid, "message_zh": f"无法读取提示：{records}",
                                            "message_en": f"cannot read the notices: {records}"})]))
-    added, unchanged, problems = merge_notices(project, sid, source["url"], records, now)
+    added, unchanged, problems = merge_notices(project, sid, source["url"], records, now, overlay)
     if problems:
         state.pop("etag", None)
         state.pop("last_modified", None)
@@ -209,24 +217,26 @@ def _failed(state: dict, outcome: SourceOutcome) -> SourceOutcome:
 
 
 def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, env=None,
-              **fetch_options) -> tuple[list[SourceOutcome], list[Problem]]:
-    """Every source in turn. Returns what happened to each, and problems that stopped it all."""
+              overlay: Path | None = None, **fetch_options) -> tuple[list[SourceOutcome], list[Problem]]:
+    """Every source in turn. Returns what happened to each, and problems that stopped it all.
+    With `overlay` (the demo), what the feeds deliver is merged into the overlay, never into
+    datasets/."""
     datasets = root / "datasets"
-    validated = validate_datasets(datasets, now, project_cache(root))
+    validated = validate_datasets(datasets, now, project_cache(root), overlay)
     if has_errors(validated.problems):
         return [], validated.problems        # never merge into data that does not validate
     sources, positions, problems = load_sources(validated, sources_file)
     if has_errors(problems):
         return [], problems
     schema = validated.package.resource("visitor_observations").schema
-    areas = validated.typed["scenic_areas"]
-    known = {a["id"] for a in areas}
-    with_capacity = {a["id"] for a in areas if a.get("capacity_daily") or a.get("capacity_instant")}
-    state_path = datasets / STATE_FILE
-    observations = datasets / "observations"
-    observations.mkdir(exist_ok=True)
+    known = {a["id"] for a in validated.typed["scenic_areas"]}
+    with_capacity = areas_with_capacity(validated.typed)
+    target = overlay or datasets
+    state_path = target / STATE_FILE
+    observations = target / "observations"
+    observations.mkdir(parents=True, exist_ok=True)
     outcomes = []
-    with open(datasets / ".fetch.lock", "w") as lock:
+    with open(target / ".fetch.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)    # two fetches at once would race on the partitions
         state, _ = read_fetch_state(state_path)   # unreadable entries start afresh
         for source, row in zip(sources, positions):
@@ -234,7 +244,7 @@ def fetch_all(root: Path, now: datetime, *, sources_file: Path | None = None, en
             outcomes.append(fetch_source(source, row.pos, entry, observations=observations, schema=schema,
                                          known=known, with_capacity=with_capacity, now=now,
                                          env=os.environ if env is None else env, project=root,
-                                         **fetch_options))
+                                         overlay=overlay, **fetch_options))
             write_state(state_path, state)  # after each source: a crash later keeps this one's record
     return outcomes, []
 
@@ -255,11 +265,12 @@ def notice_records(body: bytes) -> list[dict] | str:
     return data
 
 
-def merge_notices(project: Path, source_id: str, url: str, records: list[dict], now: datetime
-                  ) -> tuple[int, int, list[Problem]]:
+def merge_notices(project: Path, source_id: str, url: str, records: list[dict], now: datetime,
+                  overlay: Path | None = None) -> tuple[int, int, list[Problem]]:
     """Write the partner's notices as editors' files, run the whole check, and keep them only if
     none of them has a problem; an id already held with other content is a conflict, not an edit."""
-    folder = project / "datasets" / "notices"
+    folder = (overlay or project / "datasets") / "notices"
+    folder.mkdir(parents=True, exist_ok=True)
     where = url.split("?", 1)[0]
     problems, written, unchanged = [], [], 0
     for index, record in enumerate(records, start=1):
@@ -269,6 +280,9 @@ def merge_notices(project: Path, source_id: str, url: str, records: list[dict], 
                 "source": source_id, "message_zh": f"第 {index} 条提示的 id“{nid[:40]}”须以“{source_id}-”开头",
                 "message_en": f"notice {index}: its id '{nid[:40]}' must start with '{source_id}-'"}))
             continue
+        record = dict(record)
+        record.setdefault("checked_on", now.astimezone(CHINA).date().isoformat())    # when the hub received it
+        record.setdefault("checked_by", f"数据源 {source_id}（自动接收） / partner feed {source_id} (received)")
         text = f"# From partner feed {source_id}: {where}\n" + yaml.safe_dump(
             record, allow_unicode=True, sort_keys=False, default_flow_style=False)
         target = folder / f"{nid}.yaml"
@@ -285,8 +299,8 @@ def merge_notices(project: Path, source_id: str, url: str, records: list[dict], 
         return 0, unchanged, problems
     for _, target, text in written:
         target.write_text(text, encoding="utf-8")
-    found = validate_datasets(project / "datasets", now, project_cache(project)).problems
-    names = {f"datasets/notices/{target.name}": index for index, target, _ in written}
+    found = validate_datasets(project / "datasets", now, project_cache(project), overlay).problems
+    names = {target.relative_to(project).as_posix(): index for index, target, _ in written}
     rejected = [Problem(where, names[p.file], 1, p.code, p.params) for p in found if p.file in names]
     if rejected or has_errors(found):
         for _, target, _ in written:

@@ -43,17 +43,28 @@ def site_url(root: Path) -> str:
     return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
-def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None) -> Validated:
-    """Validate the project's datasets; CSV partitions checked before are reused from
-    `cache_dir` (default build/cache/partitions)."""
-    return validate_datasets(root / "datasets", now, cache_dir or project_cache(root))
+DEMO_DIR = "demo"
+
+
+def overlay_of(root: Path, demo: bool) -> Path | None:
+    """The demo overlay (demo/, the same layout as datasets/) when asked for, else None."""
+    return root / DEMO_DIR if demo else None
+
+
+def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None, demo: bool = False) -> Validated:
+    """Validate the project's datasets (with the demo overlay laid over them if `demo`); CSV
+    partitions checked before are reused from `cache_dir` (default build/cache/partitions)."""
+    return validate_datasets(root / "datasets", now, cache_dir or project_cache(root), overlay_of(root, demo))
 
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
-          staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None) -> BuildResult:
+          staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None,
+          demo: bool = False) -> BuildResult:
+    """Validate and build. A demo build (the overlay of invented records laid over the real data)
+    goes to build/demo-site/ unless `site` says otherwise, never to site/."""
     now = now or datetime.now(timezone.utc)
-    site = site or root / "site"
-    staging = staging or root / "build" / "staging"
+    site = site or (root / "build" / "demo-site" if demo else root / "site")
+    staging = staging or root / "build" / ("demo-staging" if demo else "staging")
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -62,15 +73,15 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
         timings[stage_name] = time.perf_counter() - clock
         clock = time.perf_counter()
 
-    validated = check(root, now, cache_dir)
+    validated = check(root, now, cache_dir, demo)
     lap("validate")
     timings["load"] = validated.timings.get("load", 0.0)      # load: reading the YAML; validate: the checks
     timings["validate"] = timings.pop("validate") - timings["load"]
     if has_errors(validated.problems):
         return BuildResult(validated.problems, timings, validation=validated.timings)
-    fetch_state, state_problems = read_fetch_state(root / "datasets" / STATE_FILE)
+    fetch_state, state_problems = read_fetch_state((overlay_of(root, demo) or root / "datasets") / STATE_FILE)
     validated.problems += state_problems
-    model = with_crowd_warnings(build_model(validated.rows, now, fetch_state))
+    model = with_crowd_warnings(build_model(validated.rows, now, fetch_state, demo))
     gc.collect()
     gc.freeze()      # the tables and the model live to the end: the collector need not walk them again and again
     try:

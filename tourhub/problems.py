@@ -76,6 +76,8 @@ _rule("value-length", "“{field}”的长度不对（{constraint} {limit}）",
       "\"{field}\" has the wrong length ({constraint} {limit})")
 _rule("value-markup", "“{field}”含有 HTML 标记或脚本（{snippet}）；只允许纯文本",
       "\"{field}\" contains HTML markup or script ({snippet}); plain text only")
+_rule("value-placeholder", "“{field}”还是待填写的占位符（TODO）；请换成有来源的真实内容",
+      "\"{field}\" is still a placeholder (TODO); replace it with the real, sourced value")
 _rule("value-url-scheme", "“{field}”必须是 https:// 或 http:// 开头的网址",
       "\"{field}\" must be a web address starting with https:// or http://")
 _rule("value-time-offset", "“{field}”的时间“{value}”缺少时区（例如 +08:00）",
@@ -126,6 +128,24 @@ _rule("standard-superseded-by", "状态为 superseded 的标准必须写 superse
       "A superseded standard needs superseded_by (the standard that replaced it)")
 _rule("standard-dates-order", "实施日期 effective（{effective}）不应早于发布日期 issued（{issued}）",
       "effective ({effective}) must not be earlier than issued ({issued})")
+_rule("coords-approx-unexplained", "近似坐标须在 coords_point_zh 和 coords_point_en 里说明该点是什么（如镇中心）",
+      "Approximate coordinates need coords_point_zh and coords_point_en saying what the point is (e.g. the town centre)")
+_rule("coords-unconfirmed", "coords_approx 为 false 的坐标须有第二个独立来源（coords_check_source）；否则请标为近似值",
+      "Coordinates with coords_approx false need a second, independent source (coords_check_source); "
+      "otherwise mark them approximate")
+_rule("coords-check-far", "两个坐标来源相距 {km} 公里，超过 {limit} 公里，不能算核实；请标为近似值",
+      "The two coordinate sources are {km} km apart, more than {limit} km: not confirmed; mark them approximate")
+_rule("checked-in-future", "核实日期 {value} 晚于今天（{today}）", "The check date {value} is after today ({today})")
+_rule("check-overdue", "本条记录已 {days} 天未核实（上次 {value}）；请对照来源重新核实并更新 checked_on",
+      "This record has not been checked for {days} days (last {value}); check it against its sources "
+      "and update checked_on", "warning")
+_rule("illustrative-in-production", "datasets/ 只能存放真实数据：示例（illustrative）数据请放到 demo/ 目录",
+      "datasets/ holds real data only: move illustrative (invented) values to the demo/ overlay")
+_rule("demo-not-illustrative", "demo/ 目录里的每条记录都须标为示例（illustrative: true；客流 method 为 illustrative）",
+      "Every record in the demo/ overlay must be marked illustrative (illustrative: true; counts with method "
+      "illustrative)")
+_rule("illustrative-status-actual", "示例提示的状态不能是 Actual；请用 Exercise 或 Test",
+      "An illustrative notice cannot have status Actual; use Exercise or Test")
 _rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级升高", "Warning levels must start at 0 and rise level by level")
 for _code in ("timeout", "connection", "tls", "http-status", "too-large", "content-type", "html-page",
               "redirect-host", "redirect-loop", "truncated", "decompress", "bad-url", "bad-response",

@@ -16,8 +16,9 @@ from .catalog import catalog_entries
 from .exports import Download, Exports, build_exports
 from .feeds import AtomEntry, atom_feed
 from .history import History
-from .model import Model
+from .model import Model, marked
 from .pages import Page
+from .quality import quality_json
 
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 TABLE_SCHEMA_SPEC = "https://specs.frictionlessdata.io/table-schema/"
@@ -107,20 +108,24 @@ def _change_title(entry: dict, change) -> str:
 
 
 def crowd_feed(model: Model) -> bytes:
-    """data/crowd/latest.json: each area's latest level, for map and travel apps."""
+    """data/crowd/latest.json: each area's latest level, for map and travel apps. An entry
+    computed from invented counts or an invented capacity (the demo) says so in `illustrative`
+    and in its label; with no partner feed connected, `areas` is empty and `live` false."""
     areas = []
     for area_id, occ in sorted(model.occupancy_by_area.items()):
         area = model.area_by_id[area_id]
+        invented = occ.illustrative
         areas.append({
             "id": area_id, "name_zh": area.name.zh, "name_en": area.name.en, "lon": area.lon, "lat": area.lat,
             "observed_at": occ.observed_at.isoformat(), "window": occ.window, "count": occ.count,
-            "capacity": occ.capacity, "capacity_illustrative": area.capacity_illustrative,
+            "capacity": occ.capacity, "capacity_source": area.capacity.source if area.capacity else None,
             "percent": occ.percent, "level": occ.level.level, "level_rank": occ.level.rank,
-            "colour": occ.level.colour, "label_zh": occ.level.label.zh, "label_en": occ.level.label.en,
-            "stale": occ.stale, "scheme": occ.scheme.id,
+            "colour": occ.level.colour, "label_zh": marked(occ.level.label.zh, invented, "zh"),
+            "label_en": marked(occ.level.label.en, invented, "en"),
+            "stale": occ.stale, "scheme": occ.scheme.id, "illustrative": invented,
         })
-    return json.dumps({"built_at": model.built_at.isoformat(), "areas": areas},
-                      ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps({"built_at": model.built_at.isoformat(), "demo": model.demo, "live": bool(model.sources),
+                       "areas": areas}, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def build_publication(validated, model: Model, histories: dict[str, History], base_url: str) -> Publication:
@@ -153,6 +158,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
         Page("catalog.jsonld", json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")),
         Page("catalog.ttl", dcat.catalog_turtle(document).encode("utf-8")),
         Page("data/crowd/latest.json", crowd_feed(model)),
+        Page("data/quality.json", quality_json(model)),
         *cap.cap_files(model, base_url),
     ]
     for entry in entries:

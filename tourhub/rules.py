@@ -12,13 +12,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Iterator
 
+from .partial_date import Moment, PartialDate
 from .problems import Problem
 from .tables import Row
 
 MARKUP = re.compile(r"<[a-zA-Z/!?]|javascript\s*:", re.I)
+PLACEHOLDER = re.compile(r"^TODO\b|//example\.invalid/TODO")     # what `build.py new` leaves to fill in
 WEB_URL = re.compile(r"https?://[^\s/]+", re.I)
 FUTURE_TOLERANCE = timedelta(minutes=10)
 PARTITION = re.compile(r"[0-9]{4}-[0-9]{2}")
+PARTIAL_DATE_PATTERN = "[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"
+CHINA = timezone(timedelta(hours=8))
+RECHECK_AFTER = timedelta(days=365)
+CHECK_DISTANCE_KM = 1.0       # a second source further off than this does not confirm a point
 
 
 def check_rules(validated, now: datetime | None = None) -> list[Problem]:
@@ -32,12 +38,56 @@ def check_rules(validated, now: datetime | None = None) -> list[Problem]:
         if package.resource(name).source.each == "mapping":
             found += file_name_rules(pairs)
     found += scenic_area_rules(rows["scenic_areas"], package.region)
+    found += capacity_rules(rows.get("capacities", []))
     found += route_rules(rows["routes"], rows["route_days"], rows["route_stops"])
     found += notice_rules(rows["safety_notices"], rows["notice_spots"], rows["notice_references"])
     found += standard_rules(rows["service_standards"])
     found += certification_rules(rows["certifications"], rows["service_standards"])
     found += scheme_rules(rows["warning_levels"])
+    for name, pairs in rows.items():
+        spec = package.resource(name)
+        found += partial_date_rules(spec, pairs)
+        found += check_date_rules(pairs, now)
+        found += truth_rules(pairs, package.from_overlay)
     return found
+
+
+def partial_date_rules(spec, pairs) -> Iterator[Problem]:
+    """Dates known to the year or month (2014, 2014-11): a month or day that does not exist."""
+    fields = [f["name"] for f in spec.fields if f["type"] == "string"
+              and f.get("constraints", {}).get("pattern") == PARTIAL_DATE_PATTERN]
+    for row, typed in pairs:
+        for name in fields:
+            value = typed.get(name)
+            if value is not None and PartialDate.parse(value) is None:
+                yield _at(row, name, "value-type", field=name, value=value, type_zh="日期", type_en="date")
+
+
+def check_date_rules(pairs, now: datetime) -> Iterator[Problem]:
+    """`checked_on` is not in the future, and a record unchecked for a year is flagged."""
+    today = now.astimezone(CHINA).date()
+    for row, typed in pairs:
+        checked = typed.get("checked_on")
+        if checked is None:
+            continue
+        if checked > today:
+            yield _at(row, "checked_on", "checked-in-future", value=checked.isoformat(), today=today.isoformat())
+        elif today - checked > RECHECK_AFTER:
+            yield _at(row, "checked_on", "check-overdue", value=checked.isoformat(), days=(today - checked).days)
+
+
+def truth_rules(pairs, from_overlay) -> Iterator[Problem]:
+    """Invented values live only in the demo overlay, and everything there says it is invented."""
+    for row, typed in pairs:
+        flag = typed.get("illustrative")
+        if flag is None:
+            continue
+        if flag and not from_overlay(row.pos.file):
+            yield _at(row, "illustrative", "illustrative-in-production")
+        elif not flag and from_overlay(row.pos.file):
+            yield _at(row, "illustrative", "demo-not-illustrative")
+        if flag and typed.get("status") == "Actual":
+            yield _at(row, "status", "illustrative-status-actual")
 
 
 def _at(row: Row, name: str, code: str, **params) -> Problem:
@@ -52,6 +102,9 @@ def text_rules(spec, pairs) -> Iterator[Problem]:
         for field in strings:
             text = row.text(field["name"])
             if not text or typed.get(field["name"]) is None:
+                continue
+            if PLACEHOLDER.search(text):
+                yield _at(row, field["name"], "value-placeholder", field=field["name"])
                 continue
             markup = MARKUP.search(text)
             if markup:
@@ -77,9 +130,27 @@ def scenic_area_rules(pairs, region: dict) -> Iterator[Problem]:
             yield _at(row, "admin_code", "admin-code-region", value=code)
         if lon is not None and lat is not None:
             yield from _coordinate_problems(row, float(lon), float(lat), province, region)
-        daily, instant = area.get("capacity_daily"), area.get("capacity_instant")
+        yield from _coordinate_check_problems(row, area)
+
+
+def _coordinate_check_problems(row, area: dict) -> Iterator[Problem]:
+    """A point is either confirmed by a second source within 1 km, or approximate and says what it is."""
+    approx = area.get("coords_approx")
+    if approx and not (area.get("coords_point_zh") and area.get("coords_point_en")):
+        yield _at(row, "coords_approx", "coords-approx-unexplained")
+    elif approx is False and not area.get("coords_check_source"):
+        yield _at(row, "coords_approx", "coords-unconfirmed")
+    elif approx is False and (area.get("coords_check_km") or 0) > CHECK_DISTANCE_KM:
+        yield _at(row, "coords_check_km", "coords-check-far", km=area["coords_check_km"], limit=CHECK_DISTANCE_KM)
+
+
+def capacity_rules(pairs) -> Iterator[Problem]:
+    for row, capacity in pairs:
+        daily, instant = capacity.get("capacity_daily"), capacity.get("capacity_instant")
         if daily and instant and instant > daily:
             yield _at(row, "capacity_instant", "capacity-order", instant=instant, daily=daily)
+        if not daily and not instant and "capacity_daily" not in row.cells and "capacity_instant" not in row.cells:
+            yield Problem(row.pos.file, row.pos.line, row.pos.column, "record-missing-key", {"key": "capacity_daily"})
 
 
 def _inside(box: dict, lon: float, lat: float) -> bool:
@@ -139,23 +210,26 @@ def _leg_problems(ordered_stops) -> Iterator[Problem]:
             yield _at(row, "spot", "route-repeated-stop", value=stop["spot"])
 
 
-def _naive(value) -> bool:
-    return isinstance(value, datetime) and value.tzinfo is None
-
-
 def notice_rules(notices, spots, references) -> Iterator[Problem]:
     by_id = {notice.get("id"): notice for _, notice in notices}
     with_spots = {link.get("notice_id") for _, link in spots}
     refs_of = defaultdict(list)
     for row, link in references:
         refs_of[link.get("notice_id")].append((row, link))
+    moments = {}
     for row, notice in notices:
         for name in ("sent", "effective", "expires"):
-            if _naive(notice.get(name)):
-                yield _at(row, name, "value-time-offset", field=name, value=row.text(name))
-        effective, expires = notice.get("effective"), notice.get("expires")
-        if _aware(effective) and _aware(expires) and expires <= effective:
-            yield _at(row, "expires", "notice-expires-order", expires=row.text("expires"), effective=row.text("effective"))
+            value = notice.get(name)
+            if value is not None and Moment.parse(value) is None:
+                code = "value-time-offset" if _without_offset(value) else "value-type"
+                yield _at(row, name, code, field=name, value=value, type_zh="时间", type_en="time")
+        sent = Moment.parse(notice.get("sent"))
+        effective = Moment.parse(notice.get("effective")) or sent
+        expires = Moment.parse(notice.get("expires"))
+        moments[notice.get("id")] = sent
+        if effective and expires and expires.end <= effective.start:
+            yield _at(row, "expires", "notice-expires-order", expires=row.text("expires"),
+                      effective=row.text("effective") or row.text("sent"))
         if notice.get("id") not in with_spots and not notice.get("admin_codes"):
             yield Problem(row.pos.file, row.pos.line, row.pos.column, "notice-no-area")
         msg_type, refs = notice.get("msg_type"), refs_of.get(notice.get("id"), [])
@@ -167,37 +241,47 @@ def notice_rules(notices, spots, references) -> Iterator[Problem]:
             target = by_id.get(link.get("referenced_id"))
             if link.get("referenced_id") == notice.get("id"):
                 yield _at(ref_row, "referenced_id", "notice-reference-self")
-            elif target and _aware(target.get("sent")) and _aware(notice.get("sent")) and target["sent"] > notice["sent"]:
+            elif target and _later(Moment.parse(target.get("sent")), Moment.parse(notice.get("sent"))):
                 yield _at(ref_row, "referenced_id", "notice-reference-later", value=link["referenced_id"])
 
 
-def _aware(value) -> bool:
-    return isinstance(value, datetime) and value.tzinfo is not None
+def _later(first: Moment | None, second: Moment | None) -> bool:
+    """Whether `first` surely comes after `second` (a day-only time covers its whole day)."""
+    return first is not None and second is not None and first.start >= second.end and first.start > second.start
+
+
+def _without_offset(value: str) -> bool:
+    """A date and time that would be valid but for its missing UTC offset."""
+    try:
+        return "T" in value and datetime.fromisoformat(value).tzinfo is None
+    except ValueError:
+        return False
 
 
 def standard_rules(standards) -> Iterator[Problem]:
     for row, standard in standards:
         if standard.get("status") == "superseded" and not standard.get("superseded_by"):
             yield _at(row, "status", "standard-superseded-by")
-        issued, effective = standard.get("issued"), standard.get("effective")
-        if issued and effective and effective < issued:
+        issued, effective = PartialDate.parse(standard.get("issued")), PartialDate.parse(standard.get("effective"))
+        if issued and effective and effective.surely_before(issued):
             yield _at(row, "effective", "standard-dates-order", effective=effective, issued=issued)
 
 
 def certification_rules(certifications, standards) -> Iterator[Problem]:
     by_code = {standard.get("code"): standard for _, standard in standards}
     for row, cert in certifications:
-        start, end = cert.get("valid_from"), cert.get("valid_until")
-        if start and end and end <= start:
+        start, end = PartialDate.parse(cert.get("valid_from")), cert.get("valid_until")
+        if start and end and end <= start.earliest:
             yield _at(row, "valid_until", "cert-dates-order", valid_until=end, valid_from=start)
         standard = by_code.get(cert.get("standard"))
         if standard is None:
             continue
         if standard.get("status") == "withdrawn":
             yield _at(row, "standard", "cert-standard-withdrawn", value=cert["standard"])
-        if start and standard.get("issued") and start < standard["issued"]:
+        issued = PartialDate.parse(standard.get("issued"))
+        if start and issued and start.surely_before(issued):
             yield _at(row, "valid_from", "cert-before-standard", valid_from=start,
-                      value=cert["standard"], issued=standard["issued"])
+                      value=cert["standard"], issued=issued)
 
 
 def scheme_rules(levels) -> Iterator[Problem]:
@@ -216,18 +300,21 @@ def scheme_rules(levels) -> Iterator[Problem]:
                 break
 
 
-def partition_row_rules(resource: str, file: str, field_names: list[str], with_capacity: frozenset):
+def partition_row_rules(resource: str, file: str, field_names: list[str], with_capacity: frozenset,
+                        demo: bool = False):
     """The per-row rules of one CSV partition, as a function taking a batch of (line, cells in
     field order) and returning its problems, or None when the resource has none. Millions of
-    rows pass here, so each rule looks at a row's time, and at each area and source once.
-    Rule obs-future needs the clock: see `future_observations`."""
+    rows pass here, so each rule looks at a row's time, and at each area, source and method once.
+    `demo`: the file belongs to the demo overlay, where every count must be marked illustrative
+    (and nowhere else may one be). Rule obs-future needs the clock: see `future_observations`."""
     if resource != "visitor_observations":
         return None
     stem = PurePosixPath(file).stem
     month = (int(stem[:4]), int(stem[5:])) if PARTITION.fullmatch(stem) else None
-    i_spot, i_at, i_source = (field_names.index(n) for n in ("spot_id", "observed_at", "source"))
+    i_spot, i_at, i_source, i_method = (field_names.index(n) for n in ("spot_id", "observed_at", "source", "method"))
     spots_seen: set = set()
     sources_seen: set = set()
+    methods_seen: set = set()
 
     def check(batch: list[tuple[int, tuple]]) -> list[Problem]:
         found = []
@@ -247,6 +334,13 @@ def partition_row_rules(resource: str, file: str, field_names: list[str], with_c
                 sources_seen.add(source)
                 if MARKUP.search(source):
                     found.append(Problem(file, line, 1, "value-markup", {"field": "source", "snippet": source[:20]}))
+            method = cells[i_method]
+            if method not in methods_seen:
+                methods_seen.add(method)
+                if method == "illustrative" and not demo:
+                    found.append(Problem(file, line, 1, "illustrative-in-production"))
+                elif method != "illustrative" and demo:
+                    found.append(Problem(file, line, 1, "demo-not-illustrative"))
         return found
 
     return check

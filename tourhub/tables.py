@@ -54,22 +54,28 @@ def read_tables(package: PackageSpec) -> tuple[Tables, list[Problem]]:
     for spec in package.resources:
         if spec.source.files is None:
             continue
-        paths = sorted(p for p in package.root.glob(spec.source.files) if p.is_file())
+        inside, outside = _files(package, spec.source.files)
+        problems += [Problem(rel(package.root, p), 1, 1, "file-path-outside", {"path": rel(package.root, p)})
+                     for p in outside]
         if spec.source.each == "csv":
-            tables.csv_files[spec.name] = [p for p in paths if p.resolve().is_relative_to(package.root.resolve())]
-            problems += [Problem(rel(package.root, p), 1, 1, "file-path-outside", {"path": rel(package.root, p)})
-                         for p in paths if p not in tables.csv_files[spec.name]]
+            tables.csv_files[spec.name] = inside
             continue
-        for path in paths:
-            if not path.resolve().is_relative_to(package.root.resolve()):
-                problems.append(Problem(rel(package.root, path), 1, 1, "file-path-outside",
-                                        {"path": rel(package.root, path)}))
-                continue
+        for path in inside:
             document, found = load_yaml(path, rel(package.root, path))
             problems.extend(found)
             if document.root is not None:
                 _read_document(document.file, document.root, spec, package, tables, problems)
     return tables, problems
+
+
+def _files(package: PackageSpec, pattern: str) -> tuple[list[Path], list[Path]]:
+    """The files matching `pattern` in datasets/ and then the overlay, each folder's sorted: those
+    that stay inside their folder, and those that lead out of it (symlinks)."""
+    inside, outside = [], []
+    for folder in package.folders:
+        for path in sorted(p for p in folder.glob(pattern) if p.is_file()):
+            (inside if path.resolve().is_relative_to(folder.resolve()) else outside).append(path)
+    return inside, outside
 
 
 def _read_document(file, root, spec, package, tables, problems) -> None:

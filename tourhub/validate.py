@@ -96,9 +96,11 @@ def _duplicate_problem(names: list[str], row: Row, rows: list[Row]) -> Problem:
                     "first": f"{where.file}:{where.line}"})
 
 
-def validate_datasets(datasets: Path, now: datetime | None = None, cache_dir: Path | None = None) -> Validated:
+def validate_datasets(datasets: Path, now: datetime | None = None, cache_dir: Path | None = None,
+                      overlay: Path | None = None) -> Validated:
     """Everything wrong with the datasets, in one run (package None if the descriptor is unusable).
-    With `cache_dir`, CSV partitions checked before (same bytes, same context) are not checked again."""
+    With `cache_dir`, CSV partitions checked before (same bytes, same context) are not checked again.
+    With `overlay` (the demo folder), its files are read after the datasets' own."""
     now = now or datetime.now(timezone.utc)
     clock = [time.perf_counter()]
     timings: dict[str, float] = {}
@@ -107,7 +109,7 @@ def validate_datasets(datasets: Path, now: datetime | None = None, cache_dir: Pa
         timings[step] = time.perf_counter() - clock[0]
         clock[0] = time.perf_counter()
 
-    package, problems = load_package(datasets)
+    package, problems = load_package(datasets, overlay)
     if package is None:
         return Validated(None, Tables({}, {}), {}, sort_problems(problems))
     tables, found = read_tables(package)

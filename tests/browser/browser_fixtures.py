@@ -1,7 +1,10 @@
 """Fixtures for the browser tests: the built site, served on 127.0.0.1, and Debian's Chromium driven by Playwright.
 
-The site is built once per session from the shipped data, at a fixed build time, into a temp
-folder (the project's own site/ is never touched). Screenshots go to test-artifacts/.
+Two sites are built once per session, at a fixed build time, into temp folders (the project's own
+site/ is never touched): `built`, the demo (the invented notices, capacities and partner counts of
+demo/ laid over the shipped data, as `make demo` shows it: crowd levels, a banner, every invented
+thing marked), and `production`, the shipped data alone (as `make site` builds it). Screenshots go
+to test-artifacts/.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import build_demo
 from tourhub import pipeline
 from tourhub.model import Model
 
@@ -22,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Just after the last shipped observation, so crowd levels are current (and one is red).
-BUILT_AT = datetime(2026, 11, 28, 23, 30, tzinfo=timezone(timedelta(hours=8)))
+# The day the shipped data was last checked; the demo's counts run up to this hour (one is red).
+BUILT_AT = datetime(2026, 11, 30, 20, 30, tzinfo=timezone(timedelta(hours=8)))
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -37,8 +41,15 @@ class BuiltSite:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> BuiltSite:
-    out = tmp_path_factory.mktemp("site")
-    result = pipeline.build(ROOT, now=BUILT_AT, site=out / "site", staging=out / "staging")
+    """The demo site, with the demo partners' counts written offline at BUILT_AT."""
+    project, result = build_demo(tmp_path_factory.mktemp("demo") / "project", BUILT_AT)
+    return BuiltSite(project / "site", result.model)
+
+
+@pytest.fixture(scope="session")
+def production(tmp_path_factory) -> BuiltSite:
+    out = tmp_path_factory.mktemp("production")
+    result = pipeline.build(ROOT, now=BUILT_AT, site=out / "site", staging=out / "staging", cache_dir=out / "cache")
     assert result.ok, result.error or [p.to_text() for p in result.problems]
     return BuiltSite(out / "site", result.model)
 
@@ -53,15 +64,24 @@ class _QuietServer(ThreadingHTTPServer):
         pass   # a browser dropping a connection mid-response is not a test failure
 
 
-@pytest.fixture(scope="session")
-def site_url(built):
-    handler = functools.partial(_QuietHandler, directory=str(built.folder))
+def _serve(folder: Path):
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built):
+    yield from _serve(built.folder)
+
+
+@pytest.fixture(scope="session")
+def production_url(production):
+    yield from _serve(production.folder)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_fixtures import DESKTOP, PHONE, ROOT, browser, built, site_url, visit  # noqa: F401 (fixtures)
+from browser_fixtures import (DESKTOP, PHONE, ROOT, browser, built, production, production_url,  # noqa: F401
+                              site_url, visit)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 RED_ROUTE = "routes/huayingshan-red-hongyan/"
@@ -61,7 +62,7 @@ def _severe_active(model):
 def test_a_severe_active_notice_shows_the_banner_on_every_page(visit, site_url, built):
     notice = _severe_active(built.model)
     one = visit()
-    one.page.clock.install(time=notice.effective + timedelta(hours=1))
+    one.page.clock.install(time=notice.effective.start + timedelta(hours=1))
     for path in ("", RED_ROUTE, "en/"):
         page = open_page(one, site_url + path)
         alert = page.locator("[data-th-alert]", has_text=notice.headline.in_("en" if path == "en/" else "zh"))
@@ -71,10 +72,11 @@ def test_a_severe_active_notice_shows_the_banner_on_every_page(visit, site_url, 
 def test_the_banner_disappears_once_the_notice_expired_without_a_rebuild(visit, site_url, built):
     notice = _severe_active(built.model)
     one = visit()
-    one.page.clock.install(time=notice.expires + timedelta(minutes=1))
+    one.page.clock.install(time=notice.expires.end + timedelta(minutes=1))
     page = open_page(one, site_url)
     assert page.locator("[data-th-alert]", has_text=notice.headline.zh).is_hidden()
-    assert page.locator(".md-banner").is_hidden()
+    assert page.locator("[data-th-alerts]").is_hidden()
+    assert page.locator("[data-th-demo]").is_visible()          # the demo banner stays
 
 
 def test_crowd_levels_show_colour_label_and_observation_time(visit, site_url, built):
@@ -82,7 +84,7 @@ def test_crowd_levels_show_colour_label_and_observation_time(visit, site_url, bu
     one.page.clock.install(time=built.model.built_at + timedelta(minutes=5))
     page = open_page(one, site_url + "crowds/")
     cards = page.locator(".th-crowd")
-    assert cards.count() == len(built.model.occupancy_by_area) >= 10
+    assert cards.count() == len(built.model.occupancy_by_area) >= 6
     labels = {level.label.zh for scheme in built.model.schemes for level in scheme.levels}
     for i in range(cards.count()):
         card = cards.nth(i)
@@ -189,7 +191,49 @@ def test_screenshots_of_the_route_page(visit, site_url, lang, viewport):
 def test_screenshots_of_the_other_pages_on_a_phone(visit, site_url, name):
     one = visit(PHONE)
     open_page(one, site_url + PAGES[name])
-    assert one.screenshot(f"{name}-phone-zh").stat().st_size > 10_000
+    assert one.screenshot(f"demo-{name}-phone-zh").stat().st_size > 10_000
+
+
+# --- truth first: the production site shows no invented thing; the demo marks every one --------
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+def test_the_production_site_shows_no_demo_banner_and_no_invented_alert(visit, production_url, lang):
+    one = visit(PHONE)
+    for name in ("home", "route", "area", "notices", "crowds"):
+        page = open_page(one, production_url + lang + PAGES[name])
+        assert page.locator("[data-th-demo]").count() == 0 and page.locator(".th-demo-mark").count() == 0
+        assert page.locator("[data-th-alert]").count() == 0          # no notice is in force: no banner
+    crowds = open_page(one, production_url + lang + "crowds/")
+    assert crowds.locator(".th-no-live").is_visible() and crowds.locator(".th-crowd").count() == 0
+    notices = open_page(one, production_url + lang + "notices/")
+    assert notices.locator(".th-notice").count() >= 15
+    assert notices.locator(".th-notice a[rel=noopener]").count() >= 15      # each links its source
+
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+@pytest.mark.parametrize("name", ["home", "area", "crowds", "notices", "standards", "dataset"])
+def test_screenshots_of_the_production_pages_on_a_phone(visit, production_url, name, lang):
+    one = visit(PHONE)
+    open_page(one, production_url + lang + PAGES[name])
+    assert one.screenshot(f"{name}-phone-{lang.strip('/') or 'zh'}").stat().st_size > 10_000
+    one.page.goto(production_url + lang + "data/quality/", wait_until="load")
+    assert one.page.locator("table").count() >= 6
+
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+def test_the_demo_site_says_it_is_a_demo_on_every_page_and_marks_what_is_invented(visit, site_url, built, lang):
+    one = visit(PHONE)
+    one.page.clock.install(time=built.model.built_at + timedelta(minutes=5))
+    for name in ("home", "route", "area", "notices", "crowds", "data"):
+        page = open_page(one, site_url + lang + PAGES[name])
+        banner = page.locator("[data-th-demo]")
+        assert banner.is_visible() and ("示例站点" if not lang else "Demo site") in banner.inner_text()
+    page = open_page(one, site_url + lang + "crowds/")
+    assert page.locator(".th-crowd .th-demo-mark").count() == page.locator(".th-crowd").count() >= 6
+    one.screenshot(f"demo-crowds-phone-{lang.strip('/') or 'zh'}")
+    page = open_page(one, site_url + lang + "notices/")
+    assert page.locator(".th-notice .th-demo-mark").count() >= 7
+    one.screenshot(f"demo-notices-phone-{lang.strip('/') or 'zh'}")
 
 
 def test_every_route_prints_as_a_handout_of_at_most_two_a4_pages(visit, site_url, built):

@@ -36,11 +36,23 @@ def test_build_writes_home_route_area_and_catalog_pages_in_both_languages(projec
     assert "Huaying Mountain red-tourism trip" in english and 'href="../../../routes/red-route/"' in english
 
 
-def test_illustrative_capacity_is_labelled_on_the_page(project: Path):
+def test_a_capacity_shows_when_it_was_published_and_where(project: Path):
     site = built(project)
     area = (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
-    assert "20000 人 (示例值，非官方公布数据)" in area
-    assert "illustrative, not an officially published figure" in (site / "en/areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert '20000 人 (2015年公布, <a href="https://example.org/capacities" rel="noopener">来源</a>)' in area
+    english = (site / "en/areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert '20000 visitors (published 2015, <a href="https://example.org/capacities" rel="noopener">Source</a>)' in english
+
+
+def test_an_area_page_says_when_it_was_checked_and_how_good_its_point_is(project: Path):
+    site = built(project)
+    area = (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert "核实于 2026-11-01" in area and "近似位置：测试用坐标点" in area
+    assert "已超过一年未核实" not in area
+    later = pipeline.build(project, NOW + timedelta(days=400))
+    assert later.ok and any(p.code == "check-overdue" for p in later.problems)   # a warning: still published
+    stale = (project / "site/en/areas/huayingshan/index.html").read_text(encoding="utf-8")
+    assert "Not checked for over a year" in stale
 
 
 def notice_state(project: Path, now, notice_id: str) -> str:

@@ -60,14 +60,29 @@ def test_check_can_annotate_problems_for_github(tmp_path):
     assert "| `datasets/spots/dup.yaml:" in summary.read_text("utf-8")
 
 
-def test_new_route_and_notice_files_pass_the_check_as_scaffolded(tmp_path):
+def test_new_files_fail_the_check_on_each_placeholder_until_it_is_filled_in(tmp_path):
     from conftest import make_project
     project = make_project(tmp_path / "project")
     for kind, record_id in (("route", "my-new-route"), ("notice", "my-fog-notice"), ("area", "my-new-area")):
         done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", kind, record_id],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    assert (project / "datasets" / "routes" / "my-new-route.yaml").read_text("utf-8").count("TODO") >= 5
+    files = [project / "datasets" / folder / name for folder, name in (
+        ("routes", "my-new-route.yaml"), ("notices", "my-fog-notice.yaml"), ("spots", "my-new-area.yaml"))]
+    placeholders = {(f"datasets/{f.parent.name}/{f.name}", number) for f in files
+                    for number, line in enumerate(f.read_text("utf-8").splitlines(), start=1)
+                    if "TODO" in line.split("#")[0]}
+    assert len(placeholders) >= 25
+    check = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "check",
+                            "--format", "json"], capture_output=True, text=True)
+    reported = json.loads(check.stdout)
+    assert check.returncode == 1
+    assert {p["code"] for p in reported} == {"value-placeholder"}
+    assert {(p["file"], p["line"]) for p in reported} == placeholders
+
+    for f in files:   # an editor fills every placeholder in with a real value and its source
+        text = f.read_text("utf-8").replace("https://example.invalid/TODO", "https://www.gov.cn/")
+        f.write_text(text.replace('"TODO ', '"filled in: '), "utf-8")
     check = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout

@@ -1,6 +1,7 @@
 """bench/synthetic_region.py: a small synthetic corpus is a valid project, sized as asked,
-crossing both provinces, labelled synthetic, the same bytes for the same seed, and --touch-one
-changes exactly one editor file and leaves a valid project."""
+crossing both provinces, labelled synthetic and kept entirely in the demo overlay (datasets/ holds
+only real data), the same bytes for the same seed, and --touch-one changes exactly one editor
+file and leaves a valid project."""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, ROOT
+from datetime import datetime, timezone
+
+from conftest import ROOT
 from tourhub import pipeline
 from tourhub.model import build_model
 
@@ -27,6 +30,8 @@ def _tool():
 
 
 synthetic_region = _tool()
+# after the check dates of the real standards the corpus copies (a check date is never in the future)
+NOW = datetime(2026, 12, 5, 4, 0, tzinfo=timezone.utc)
 # the day before NOW's day in China time: every observation is in NOW's past
 END = NOW.astimezone(synthetic_region.CST).date() - timedelta(days=1)
 
@@ -40,7 +45,7 @@ def generate(target: Path, seed: int = 1) -> Path:
 
 def digest(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((folder / "datasets").rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.parts[len(folder.parts)] in ("datasets", "demo")}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +55,7 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def validated(corpus):
-    return pipeline.check(corpus, NOW)
+    return pipeline.check(corpus, NOW, demo=True)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +77,17 @@ def test_counts_match_the_arguments(corpus, model):
     assert len(model.observations) == OBSERVED * DAYS * 24            # hourly, the daily count
     assert {obs.window for obs in model.observations} == {"daily"}
     assert max(obs.observed_at for obs in model.observations) < NOW
-    assert len(list((corpus / "datasets/spots").glob("*.yaml"))) == -(-AREAS // synthetic_region.AREAS_PER_FILE)
-    assert len(list((corpus / "datasets/notices").glob("*.yaml"))) == NOTICES
+    assert len(list((corpus / "demo/spots").glob("*.yaml"))) == -(-AREAS // synthetic_region.AREAS_PER_FILE)
+    assert len(list((corpus / "demo/notices").glob("*.yaml"))) == NOTICES
+
+
+def test_nothing_synthetic_is_in_datasets(corpus):
+    """Invented records live in the overlay only: the production check of the same project
+    (datasets/ alone) finds real standards and nothing else."""
+    assert sorted(p.relative_to(corpus / "datasets").parts[0] for p in (corpus / "datasets").rglob("*.yaml")
+                  if p.parent.name != "schemas") == ["datapackage.yaml", "standards", "warning_schemes.yaml"]
+    production = pipeline.check(corpus, NOW)
+    assert production.typed["scenic_areas"] == [] and production.typed["safety_notices"] == []
 
 
 def test_months_end_with_the_end_day(tmp_path):
@@ -82,9 +96,9 @@ def test_months_end_with_the_end_day(tmp_path):
     synthetic_region.main([str(tmp_path / "p"), "--areas", "40", "--routes", "1", "--notices", "1",
                            "--standards", "0", "--certifications", "1", "--months", "1",
                            "--observed-areas", "2", "--instant", "--end", END.isoformat()])
-    partitions = sorted(p.stem for p in (tmp_path / "p/datasets/observations").glob("*.csv"))
+    partitions = sorted(p.stem for p in (tmp_path / "p/demo/observations").glob("*.csv"))
     assert partitions == sorted({END.strftime("%Y-%m"), (END.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})
-    lines = sum(len(p.read_text("utf-8").splitlines()) - 1 for p in (tmp_path / "p/datasets/observations").glob("*.csv"))
+    lines = sum(len(p.read_text("utf-8").splitlines()) - 1 for p in (tmp_path / "p/demo/observations").glob("*.csv"))
     assert lines == 2 * 2 * 24 * (END - synthetic_region._add_months(END, -1)).days      # areas x windows x hours x days
 
 
@@ -93,7 +107,7 @@ def test_areas_are_synthetic_and_in_both_provinces(model):
     assert provinces["sichuan"] > 0 and provinces["chongqing"] > 0 and provinces["other"] == 0
     for area in model.areas:
         assert area.name.zh.startswith("合成景区") and area.name.en.startswith("Synthetic Area")
-        assert area.source.startswith("https://example.invalid/synthetic/") and area.capacity_illustrative
+        assert area.source.startswith("https://example.invalid/synthetic/") and area.capacity.illustrative
 
 
 def test_routes_cross_the_border_with_searchable_theme_words(model):
@@ -117,7 +131,7 @@ def test_notices_mix_every_state_with_reference_chains(model):
         assert notice.status == "Test" and notice.illustrative
         assert notice.source.startswith("https://example.invalid/synthetic/")
         assert bool(notice.references) == (notice.msg_type != "Alert")
-        assert all(by_id[ref].sent < notice.sent for ref in notice.references)
+        assert all(by_id[ref].sent.start < notice.sent.start for ref in notice.references)
     assert any(by_id[ref].references for n in model.notices for ref in n.references)   # Alert <- Update <- Update
 
 
@@ -143,11 +157,11 @@ def test_touch_one_changes_exactly_one_editor_file(corpus, tmp_path):
     synthetic_region.main([str(project), "--touch-one"])
     once = digest(project)
     changed = [name for name in before if before[name] != once[name]]
-    assert changed == ["datasets/routes/synthetic-route-0001.yaml"] and set(once) == set(before)
+    assert changed == ["demo/routes/synthetic-route-0001.yaml"] and set(once) == set(before)
     synthetic_region.main([str(project), "--touch-one"])
     twice = digest(project)
     assert [name for name in once if once[name] != twice[name]] == changed
-    validated = pipeline.check(project, NOW)
+    validated = pipeline.check(project, NOW, demo=True)
     assert [p.to_text() for p in validated.problems] == []
     route = next(r for r in build_model(validated.rows, NOW).routes if r.id == "synthetic-route-0001")
     assert route.summary.en.endswith(" (edit 2)")

@@ -17,7 +17,7 @@ from tourhub.cap import cap_alert, cap_files, cap_time, circle, identifier
 from tourhub.model import Model, Notice, Text, build_model
 
 CST = timezone(timedelta(hours=8))
-SHIPPED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=CST)
+SHIPPED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=CST)
 BASE_URL = "https://data.example.org/hub/"
 XSD = Path(__file__).resolve().parent.parent / "specs" / "cap-1.2" / "CAP-v1.2-schema.xsd"
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
@@ -26,7 +26,7 @@ CIRCLE = re.compile(r"^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$")
 
 @pytest.fixture(scope="module")
 def model() -> Model:
-    validated = pipeline.check(ROOT, SHIPPED_AT)
+    validated = pipeline.check(ROOT, SHIPPED_AT, demo=True)
     assert not validated.problems
     return build_model(validated.typed, SHIPPED_AT)
 
@@ -132,7 +132,10 @@ def test_every_alert_speaks_chinese_and_english(model, alerts):
     for notice in model.notices:
         alert = alerts[notice.id]
         assert texts(alert, "cap:info/cap:language") == ["zh-CN", "en-US"]
-        assert texts(alert, "cap:info/cap:headline") == [notice.headline.zh, notice.headline.en]
+        headlines = [notice.headline.zh, notice.headline.en]
+        if notice.illustrative:
+            headlines = ["【示例 · 虚构数据】" + headlines[0], "[DEMO · invented data] " + headlines[1]]
+        assert texts(alert, "cap:info/cap:headline") == headlines
         assert texts(alert, "cap:info/cap:instruction") == [notice.instruction.zh, notice.instruction.en]
         assert texts(alert, "cap:info/cap:area/cap:areaDesc") == [notice.area_desc.zh, notice.area_desc.en]
         assert texts(alert, "cap:info/cap:web") == [f"{BASE_URL}notices/#{notice.id}",
@@ -151,15 +154,26 @@ def test_alert_fields_come_from_the_notice(model, alerts):
     assert texts(alert, "cap:info/cap:senderName") == [notice.sender.zh, notice.sender.en]
 
 
-def test_illustrative_notices_go_out_as_test_messages_with_a_note(model, schema):
+def test_demo_notices_go_out_as_exercises_with_a_note(model, schema):
     notice = model.notice_by_id["huayingshan-forest-fire-2026"]
-    sample = etree.fromstring(cap_alert(notice, model, BASE_URL))
-    assert notice.status == "Actual" and only(sample, "cap:status") == "Test"
-    note = only(sample, "cap:note")
-    assert "示例数据" in note and "Illustrative sample data" in note
-    real = etree.fromstring(cap_alert(dataclasses.replace(notice, illustrative=False), model, BASE_URL))
-    assert texts(real, "cap:note") == []
+    demo = etree.fromstring(cap_alert(notice, model, BASE_URL))
+    assert notice.illustrative and notice.status == only(demo, "cap:status") == "Exercise"
+    note = only(demo, "cap:note")
+    assert "示例数据" in note and "Demo data: invented" in note
+    slipped = etree.fromstring(cap_alert(dataclasses.replace(notice, status="Actual"), model, BASE_URL))
+    assert only(slipped, "cap:status") == "Exercise"     # even if one were marked Actual, it never goes out so
+    real = etree.fromstring(cap_alert(dataclasses.replace(notice, illustrative=False, status="Actual"), model, BASE_URL))
+    assert texts(real, "cap:note") == [] and only(real, "cap:status") == "Actual"
     assert schema.validate(real), str(schema.error_log)
+
+
+def test_a_notice_published_with_a_day_only_says_so_and_one_without_an_end_has_no_expires(model, schema):
+    day_only = next(n for n in model.notices if n.sent.day_only and n.expires is None and not n.illustrative)
+    alert = etree.fromstring(cap_alert(day_only, model, BASE_URL))
+    assert only(alert, "cap:sent") == day_only.sent.start.date().isoformat() + "T00:00:00+08:00"
+    assert "只公布了发布日期" in only(alert, "cap:note") and "the day only" in only(alert, "cap:note")
+    assert texts(alert, "cap:info/cap:expires") == []
+    assert schema.validate(alert), str(schema.error_log)
 
 
 def test_hostile_text_stays_text_in_a_valid_alert(model, schema):

@@ -2,11 +2,12 @@
 them, cancel when the crowd falls back; a quiet feed makes its areas stale, never comfortable."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from tourhub.crowd_warnings import with_crowd_warnings
-from tourhub.model import (Model, Observation, PartnerSource, ScenicArea, Text, WarningLevel,
+from tourhub.model import (Capacity, Check, Model, Observation, PartnerSource, ScenicArea, Text, WarningLevel,
                            WarningScheme)
+from tourhub.partial_date import PartialDate
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=CST)
@@ -15,10 +16,18 @@ LEVELS = tuple(WarningLevel(name, rank, pct, colour, Text(name, name)) for rank,
 SCHEME = WarningScheme("lbt-068-2017", Text("s", "s"), None, "daily", 180, "https://example.invalid/", LEVELS)
 
 
-def area(area_id: str = "busy-park") -> ScenicArea:
-    return ScenicArea(area_id, Text("热闹公园", "Busy Park"), "510104", Text("成都", "Chengdu"), 4, 104.07, 30.66,
-                      None, 1000, None, True, None, None, (), Text("d", "d"), "lbt-068-2017",
-                      "https://example.invalid/", None, "test")
+def area(area_id: str = "busy-park", illustrative_capacity: bool = False) -> ScenicArea:
+    check = Check(date(2026, 11, 1), "test")
+    capacity = Capacity(1000, None, PartialDate(2015), "https://example.invalid/", None, illustrative_capacity, check)
+    return ScenicArea(
+        id=area_id, name=Text("热闹公园", "Busy Park"), admin_code="510104", city=Text("成都", "Chengdu"),
+        county=Text("锦江区", "Jinjiang"), a_level=4, a_level_source="https://example.invalid/",
+        a_level_evidence="announcement", a_level_since=None,
+        a_level_note=None, lon=104.07, lat=30.66, coords_approx=True, coords_point=Text("测试", "test"),
+        coord_uncertainty_km=None, coords_source="https://example.invalid/", coords_check_source=None,
+        coords_check_km=None, opening_hours=None, reservation_url=None, tags=(), description=Text("d", "d"),
+        warning_scheme="lbt-068-2017", source="https://example.invalid/", source_note=None, maintainer="test",
+        check=check, capacity=capacity)
 
 
 def model(counts: list[int], built_at: datetime, sources=()) -> Model:
@@ -41,7 +50,7 @@ def test_a_warning_expires_when_no_reading_keeps_it_up():
     result = with_crowd_warnings(model([500, 960], T0 + timedelta(hours=1, minutes=30)))
     (alert,) = result.notices
     assert alert.severity == "Severe" and result.notice_state(alert) == "active"
-    assert alert.expires == T0 + timedelta(hours=1, minutes=180)
+    assert alert.expires.end == T0 + timedelta(hours=1, minutes=180)
     later = with_crowd_warnings(model([500, 960], T0 + timedelta(hours=5)))
     assert later.notice_state(later.notices[0]) == "expired"
 

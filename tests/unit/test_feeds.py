@@ -1,5 +1,8 @@
 """Atom feeds out: the CAP index lists what a subscriber should know about at build time, and
-the generic writer gives any feed reader well-formed RFC 4287 with text that stays text."""
+the generic writer gives any feed reader well-formed RFC 4287 with text that stays text.
+
+The notices are the shipped (real) ones with the demo overlay's invented ones laid over them:
+the demo's Alert -> Update and Alert -> Cancel chains exercise every case of the index."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,14 +17,14 @@ from tourhub.feeds import AtomEntry, atom_feed
 from tourhub.model import Model, build_model
 
 CST = timezone(timedelta(hours=8))
-SHIPPED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=CST)
+SHIPPED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=CST)
 BASE_URL = "https://data.example.org/hub/"
 HOSTILE = '<script>alert("x")</script> & ]]> &amp; "quotes" \'apos\' 景区'
 
 
 @pytest.fixture(scope="module")
 def typed() -> dict:
-    validated = pipeline.check(ROOT, SHIPPED_AT)
+    validated = pipeline.check(ROOT, SHIPPED_AT, demo=True)
     assert not validated.problems
     return validated.typed
 
@@ -51,7 +54,7 @@ def expected_in_index(model: Model) -> set[str]:
     """Active and upcoming notices, plus Cancel messages sent and not yet expired."""
     current = {n.id for n in model.notices if model.notice_state(n) in ("active", "upcoming")}
     cancels = {n.id for n in model.notices
-               if n.msg_type == "Cancel" and n.sent <= model.built_at < n.expires}
+               if n.msg_type == "Cancel" and n.sent.start <= model.built_at < n.expires.end}
     return current | cancels
 
 
@@ -118,7 +121,10 @@ def test_index_entries_are_newest_first_with_severity_as_category(model):
     for entry in entries:
         notice = model.notice_by_id[notice_id(entry)]
         assert [tag.term for tag in entry.tags] == [notice.severity]
-        assert entry.title == f"{notice.headline.zh} / {notice.headline.en}"
+        title = f"{notice.headline.zh} / {notice.headline.en}"
+        if notice.illustrative:      # every demo notice says so first, in both languages
+            title = f"【示例 · 虚构数据】{notice.headline.zh} / [DEMO · invented data] {notice.headline.en}"
+        assert entry.title == title
 
 
 def test_entry_ids_are_stable_urns_whatever_the_build_time_or_host(typed, model):

@@ -8,7 +8,9 @@ import pytest
 
 from tourhub.geo import (
     amap_navigation_url,
+    amap_search_url,
     baidu_navigation_url,
+    baidu_search_url,
     gcj02_to_bd09,
     haversine_km,
     out_of_china,
@@ -163,3 +165,15 @@ def test_names_with_reserved_characters_are_url_encoded_and_survive_a_round_trip
                 assert ch not in raw_query.split(f"{key}=")[1].split("&")[0]
         assert query(url)[key] == name
         assert "<" not in url and ">" not in url and " " not in url
+
+
+def test_an_approximate_point_is_searched_by_name_in_its_city_never_pinned():
+    amap = amap_search_url("罗泉古镇旅游景区", "内江市")
+    assert urlsplit(amap)[:3] == ("https", "uri.amap.com", "/search")
+    assert query(amap) == {"keyword": "罗泉古镇旅游景区", "city": "内江市", "view": "map", "src": "bashu-travel",
+                           "callnative": "1"}
+    baidu = baidu_search_url("罗泉古镇旅游景区", "内江市")
+    assert urlsplit(baidu)[:3] == ("https", "api.map.baidu.com", "/place/search")
+    assert query(baidu) == {"query": "罗泉古镇旅游景区", "region": "内江市", "output": "html",
+                            "src": "webapp.bashu-travel"}
+    assert "position" not in amap and "location" not in baidu

@@ -383,8 +383,8 @@ def test_a_merged_partition_revalidates_with_frictionless(tmp_path, schema):
     assert len(read_csv(tmp_path / "2026-11.csv")) == 1 + len(payload.rows)
 
 
-def test_the_real_partition_reads_as_sorted_and_canonical(tmp_path):
-    source = ROOT / "datasets" / "observations" / "2026-11.csv"
+def test_an_editors_partition_reads_as_sorted_and_canonical(tmp_path):
+    source = ROOT / "tests" / "fixtures" / "good" / "observations" / "2026-11.csv"
     target = tmp_path / "2026-11.csv"
     target.write_bytes(source.read_bytes())
     first = read_csv(source)[1]

@@ -24,7 +24,7 @@ def write_months(project, months: dict[str, list[str]]) -> None:
 
 
 def hourly(spot: str, start: datetime, hours: int, count: int = 100) -> list[str]:
-    return [f"{spot},{(start + timedelta(hours=h)).isoformat()},instant,{count + h},illustrative,sample"
+    return [f"{spot},{(start + timedelta(hours=h)).isoformat()},instant,{count + h},gate-count,sample"
             for h in range(hours)]
 
 
@@ -41,9 +41,9 @@ def test_problems_in_several_months_are_all_reported_with_their_lines(project):
     write_months(project, {
         "2026-09": hourly("huayingshan", datetime(2026, 9, 1, tzinfo=CST), 5),
         "2026-10": hourly("huayingshan", datetime(2026, 10, 1, tzinfo=CST), 3)
-        + ["huayingshan,2026-10-02T09:00:00+08:00,instant,-5,illustrative,sample",
-           "nowhere,2026-10-02T09:00:00+08:00,instant,5,illustrative,sample"],
-        "2026-11": ["huayingshan,2026-10-30T09:00:00+08:00,instant,5,illustrative,sample"],
+        + ["huayingshan,2026-10-02T09:00:00+08:00,instant,-5,gate-count,sample",
+           "nowhere,2026-10-02T09:00:00+08:00,instant,5,gate-count,sample"],
+        "2026-11": ["huayingshan,2026-10-30T09:00:00+08:00,instant,5,gate-count,sample"],
     })
     problems = validate_datasets(project / "datasets", NOW).problems
     assert codes(problems) == [("2026-10.csv", 5, "value-range"), ("2026-10.csv", 6, "ref-missing"),
@@ -89,16 +89,16 @@ def test_a_changed_month_or_a_changed_area_is_checked_again(project, tmp_path):
     november.write_text(november.read_text("utf-8").replace(",101,", ",lots,"), encoding="utf-8")
     assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 3, "value-type")]
     november.write_text(november.read_text("utf-8").replace(",lots,", ",101,"), encoding="utf-8")
-    areas = project / "datasets" / "spots" / "test-areas.yaml"
-    text = areas.read_text("utf-8")
-    areas.write_text(text.replace("  capacity_daily: 20000\n  capacity_instant: 6000\n", "", 1), encoding="utf-8")
+    capacities = project / "datasets" / "capacities" / "published.yaml"
+    text = capacities.read_text("utf-8")
+    capacities.write_text(text.replace("- spot_id: huayingshan\n", "- spot_id: diaoyucheng\n", 1), encoding="utf-8")
     found = codes(validate_datasets(project / "datasets", NOW, cache).problems)
     assert ("2026-10.csv", 2, "obs-no-capacity") in found and ("2026-11.csv", 2, "obs-no-capacity") in found
 
 
 def test_the_clock_is_applied_to_a_remembered_month_every_time(project, tmp_path):
     soon = NOW + timedelta(hours=2)
-    write_months(project, {"2026-11": [f"huayingshan,{soon.astimezone(CST).isoformat()},instant,5,illustrative,sample"]})
+    write_months(project, {"2026-11": [f"huayingshan,{soon.astimezone(CST).isoformat()},instant,5,gate-count,sample"]})
     cache = tmp_path / "cache"
     assert codes(validate_datasets(project / "datasets", NOW, cache).problems) == [("2026-11.csv", 2, "obs-future")]
     assert validate_datasets(project / "datasets", NOW + timedelta(hours=3), cache).problems == []
@@ -148,7 +148,7 @@ def test_a_month_rewritten_with_the_same_size_is_hashed_again(project, tmp_path)
 
 def test_months_are_checked_alike_from_a_process_with_other_threads(project, monkeypatch):
     import threading
-    write_months(project, {"2026-10": ["nowhere,2026-10-02T09:00:00+08:00,instant,5,illustrative,sample"],
+    write_months(project, {"2026-10": ["nowhere,2026-10-02T09:00:00+08:00,instant,5,gate-count,sample"],
                            "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 5)})
     alone = validate_datasets(project / "datasets", NOW)
     started_with = []

@@ -14,7 +14,9 @@
       alert.hidden = !inForce;
       if (inForce) shown += 1;
     });
-    var banner = box.closest(".md-banner") || box;
+    // The whole banner goes when no alert is in force, unless it also says this is a demo site.
+    var banner = box.closest(".md-banner");
+    if (!banner || banner.querySelector("[data-th-demo]")) banner = box;
     banner.style.display = shown ? "" : "none";
   }
 
