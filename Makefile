@@ -1,6 +1,6 @@
 # Two commands from a fresh clone (Python >= 3.11 and make are all you need):
 #   make site   create .venv, install the pinned lock, build site/ from the shipped data
-#   make test   install what the tests need and run every test
+#   make test   install what the tests need, lint, and run every test
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site check test bench demo clean
+.PHONY: site check lint test test-fast bench demo clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed / 需要 Python 3.11 或更高版本"; exit 1; }
@@ -40,8 +40,17 @@ check: $(VENV)/.installed
 	$(BIN)/python build.py check
 	$(BIN)/python build.py --demo check
 
-test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
+# ruff (style, imports, bugs) and mypy (types) over the code; both must find nothing.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check tourhub build.py bench tools tests
+	$(BIN)/mypy
+
+test: lint node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+# The unit tests alone (under a minute): for the edit-test loop, not instead of `make test`.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest tests/unit -m "not browser"
 
 # About 40 minutes on 2 cores: the region corpus is a year of hourly counts for 1,200 areas.
 bench: $(VENV)/.installed-test $(CHROMIUM)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from tourhub import pipeline
-from tourhub.problems import format_github, format_json, format_summary, format_text, has_errors
+from tourhub.check.problems import format_github, format_json, format_summary, format_text, has_errors
 
 ROOT = Path(__file__).resolve().parent
 
@@ -54,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "new":
         return _new(root, args.kind, args.id)
     if args.command == "schemas":
-        from tourhub.editor_schemas import write_editor_files
-        from tourhub.package import load_package
+        from tourhub.check.descriptor import load_package
+        from tourhub.editors.json_schemas import write_editor_files
         package, problems = load_package(root / "datasets")
         if package is None:
             print(format_text(problems))
@@ -90,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _new(root: Path, kind: str, record_id: str) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from tourhub.scaffold import new_file
+    from tourhub.editors.scaffold import new_file
     validated = pipeline.check(root)
     areas = [a for a in validated.typed.get("scenic_areas", []) if a.get("id") and a.get("admin_code")
              and a.get("lon") is not None and a.get("lat") is not None]
@@ -101,7 +102,7 @@ def _new(root: Path, kind: str, record_id: str) -> int:
               file=sys.stderr)
         return 1
     try:
-        path = new_file(root, kind, record_id, areas, datetime.now(timezone.utc))
+        path = new_file(root, kind, record_id, areas, datetime.now(UTC))
     except (ValueError, FileExistsError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -111,10 +112,10 @@ def _new(root: Path, kind: str, record_id: str) -> int:
 
 
 def _fetch(root: Path, sources: Path | None) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from tourhub.partners import fetch_all
-    outcomes, stopped = fetch_all(root, datetime.now(timezone.utc), sources_file=sources)
+    from tourhub.partners.fetch import fetch_all
+    outcomes, stopped = fetch_all(root, datetime.now(UTC), sources_file=sources)
     problems = stopped + [p for outcome in outcomes for p in outcome.problems]
     if problems:
         print(format_text(problems))

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,15 +86,16 @@ def step_plain_mkdocs(project: Path, scratch: Path) -> dict:
 
 def step_plain_frictionless(project: Path, scratch: Path, files: int) -> dict:
     """Single-process Frictionless on the partitions: the same schema and lookup our check uses."""
-    from datetime import datetime, timezone
-    from tourhub.package import load_package
-    from tourhub.partitions import frictionless_resource, partition_jobs
-    from tourhub.tables import read_tables
-    from tourhub.validate import check_yaml_tables
+    from datetime import datetime
+
+    from tourhub.check.descriptor import load_package
+    from tourhub.check.partitions import frictionless_resource, partition_jobs
+    from tourhub.check.tables import read_tables
+    from tourhub.check.validate import check_yaml_tables
     package, _ = load_package(project / "datasets", project / "demo" if _synthetic(project) else None)
     tables, _ = read_tables(package)
     typed, _ = check_yaml_tables(package, tables)
-    jobs = partition_jobs(package, tables, typed, datetime.now(timezone.utc))
+    jobs = partition_jobs(package, tables, typed, datetime.now(UTC))
     jobs.sort(key=lambda job: -(Path(job.root) / job.path).stat().st_size)
     jobs = jobs[:files] if files else jobs
     rows, started = 0, time.perf_counter()
@@ -212,7 +214,8 @@ def main() -> int:
         return 0
 
     print(f"machine: {platform.machine()}, {platform.processor() or platform.platform()}, "
-          f"{len(os.sched_getaffinity(0))} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GB:.0f} GB; "
+          f"{len(os.sched_getaffinity(0))} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GB:.0f} GB; "
           f"{platform.python_implementation()} {platform.python_version()}")
     with tempfile.TemporaryDirectory(prefix="tourhub-bench-") as temp:
         source, label = args.project, f"project {args.project}"

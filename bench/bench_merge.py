@@ -31,7 +31,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from frictionless import Resource  # noqa: E402
 
-from tourhub.ingest import FIELDS, frictionless_schema, merge_observations, parse_observations  # noqa: E402
-from tourhub.package import load_package  # noqa: E402
+from tourhub.check.descriptor import load_package  # noqa: E402
+from tourhub.core.dates import CHINA
+from tourhub.partners.ingest import FIELDS, frictionless_schema, merge_observations, parse_observations  # noqa: E402
 
-CHINA = timezone(timedelta(hours=8))
 START = datetime(2026, 10, 1, tzinfo=CHINA)  # October has 31 days: (d) stays in it
 SOURCE = "bench-feed"
 

@@ -1,17 +1,23 @@
 """Shared fixtures: a small valid project tree in a temp folder, built from the real descriptor,
-schemas and site sources plus the files in tests/fixtures/good/."""
+schemas and site sources plus the files in tests/fixtures/good/; and the shipped data built once
+per test session, as `make site` builds it (production_site) and as `make demo` shows it
+(demo_site). Those two are read-only: a test that changes a site builds its own."""
 from __future__ import annotations
 
 import importlib.util
 import shutil
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# The shipped data's build time in tests: the day it was last checked (a check date is never in
+# the future); the demo's counts run up to this hour.
+SHIPPED_AT = datetime(2026, 11, 30, 20, 30, tzinfo=timezone(timedelta(hours=8)))
 
 
 def make_project(target: Path) -> Path:
@@ -53,3 +59,27 @@ def build_demo(target: Path, now: datetime):
     result = pipeline.build(project, now=now, demo=True, site=project / "site")
     assert result.ok, result.error or [p.to_text() for p in result.problems]
     return project, result
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    folder: Path            # the built site
+    model: object           # the tourhub Model it was built from
+    project: Path           # the project folder it was built from
+
+
+@pytest.fixture(scope="session")
+def production_site(tmp_path_factory) -> BuiltSite:
+    """The shipped data alone, built at SHIPPED_AT (what `make site` publishes)."""
+    from tourhub import pipeline
+    out = tmp_path_factory.mktemp("production")
+    result = pipeline.build(ROOT, now=SHIPPED_AT, site=out / "site", staging=out / "staging", cache_dir=out / "cache")
+    assert result.ok, result.error or [p.to_text() for p in result.problems]
+    return BuiltSite(out / "site", result.model, ROOT)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> BuiltSite:
+    """The demo at SHIPPED_AT: the invented overlay and partner counts laid over the shipped data."""
+    project, result = build_demo(tmp_path_factory.mktemp("demo") / "project", SHIPPED_AT)
+    return BuiltSite(project / "site", result.model, project)

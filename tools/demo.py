@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
 import io
@@ -26,7 +27,7 @@ import re
 import shutil
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tourhub import pipeline  # noqa: E402
-from tourhub.partners import fetch_all  # noqa: E402
+from tourhub.core.dates import CHINA as CST
+from tourhub.partners.fetch import fetch_all  # noqa: E402
 
-CST = timezone(timedelta(hours=8))
 TOKEN_ENV, TOKEN = "DEMO_CHONGQING_TOKEN", "demo-token-not-a-secret"
 # area id -> (daily capacity, share of it reached by the latest hour): the published capacity in
 # datasets/capacities where there is one, else the invented one in demo/capacities.
@@ -67,7 +68,7 @@ class Partners(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self.path == "/chengdu/counts.csv":
             out = io.StringIO()
             writer = csv.DictWriter(out, ["spot_id", "observed_at", "window", "count", "method"], lineterminator="\n")
@@ -103,8 +104,9 @@ def shift_notices(folder: Path, now: datetime) -> None:
     sent = datetime.fromisoformat(anchor.group(2))
     days = (now.astimezone(CST).date() - sent.astimezone(CST).date()).days - 2
     for path in folder.glob("*.yaml"):
-        text = TIME_KEYS.sub(lambda m: f"{m.group(1)}: {(datetime.fromisoformat(m.group(2)) + timedelta(days=days)).isoformat()}",
-                             path.read_text("utf-8"))
+        def moved(match: re.Match) -> str:
+            return f"{match.group(1)}: {(datetime.fromisoformat(match.group(2)) + timedelta(days=days)).isoformat()}"
+        text = TIME_KEYS.sub(moved, path.read_text("utf-8"))
         path.write_text(text, "utf-8")
 
 
@@ -117,7 +119,8 @@ def write_demo_counts(project: Path, now: datetime) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{month}.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, ["spot_id", "observed_at", "window", "count", "method", "source"], lineterminator="\n")
+        writer = csv.DictWriter(out, ["spot_id", "observed_at", "window", "count", "method", "source"],
+                                lineterminator="\n")
         writer.writeheader()
         writer.writerows(sorted((row | {"source": "demo-offline"} for row in rows),
                                 key=lambda r: (r["spot_id"], r["observed_at"])))
@@ -168,7 +171,7 @@ def run(port: int, serve: bool, target: Path = ROOT / "build" / "demo") -> int:
     partners = ThreadingHTTPServer(("127.0.0.1", 0), Partners)
     url = start(partners)
     print(f"demo partners: {url}/chengdu/counts.csv, {url}/chongqing/counts.json", file=sys.stderr)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     project = demo_project(target, url, now)
     outcomes, stopped = fetch_all(project, now, env={**os.environ, TOKEN_ENV: TOKEN},
                                   overlay=project / pipeline.DEMO_DIR)
@@ -181,7 +184,8 @@ def run(port: int, serve: bool, target: Path = ROOT / "build" / "demo") -> int:
     if not result.ok or stopped or not all(o.ok for o in outcomes):
         print(result.error or "demo failed", file=sys.stderr)
         return 1
-    warnings = [n for n in result.model.notices if n.id.startswith("crowd-") and result.model.notice_state(n) == "active"]
+    warnings = [n for n in result.model.notices
+                if n.id.startswith("crowd-") and result.model.notice_state(n) == "active"]
     for notice in warnings:
         print(f"crowd warning: {notice.severity} · {notice.headline.zh}", file=sys.stderr)
     print(f"site: {project / 'site'}", file=sys.stderr)
@@ -189,10 +193,8 @@ def run(port: int, serve: bool, target: Path = ROOT / "build" / "demo") -> int:
         handler = functools.partial(SimpleHTTPRequestHandler, directory=str(project / "site"))
         with ThreadingHTTPServer(("127.0.0.1", port), handler) as site:
             print(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)", file=sys.stderr)
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 site.serve_forever()
-            except KeyboardInterrupt:
-                pass
     return 0
 
 

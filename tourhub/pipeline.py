@@ -5,22 +5,23 @@ import gc
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
-from .client import client_files, theme_extra
-from .crowd_warnings import with_crowd_warnings
-from .history import dataset_history
-from .partners import STATE_FILE, read_fetch_state
-from .model import Model, build_model
-from .pages import render_pages
-from .problems import Problem, has_errors
-from .publication import build_publication
-from .site import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
-from .partitions import project_cache
-from .validate import Validated, validate_datasets
+from tourhub.check.partitions import project_cache
+from tourhub.check.problems import Problem, has_errors
+from tourhub.check.validate import Validated, validate_datasets
+from tourhub.model.build import build_model
+from tourhub.model.crowd_warnings import with_crowd_warnings
+from tourhub.model.records import Model
+from tourhub.partners.fetch import STATE_FILE, read_fetch_state
+from tourhub.publish.history import dataset_history
+from tourhub.publish.publication import build_publication
+from tourhub.site.browser_data import client_files, theme_extra
+from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
+from tourhub.site.pages import render_pages
 
 
 @dataclass
@@ -39,7 +40,8 @@ class BuildResult:
 def site_url(root: Path) -> str:
     """Where the site is published: $HUB_SITE_URL (set by the publishing workflow), else
     mkdocs.yml's site_url. Absolute URLs in the catalog and feeds start with it."""
-    url = os.environ.get("HUB_SITE_URL") or (yaml.safe_load((root / "mkdocs.yml").read_text("utf-8")) or {}).get("site_url")
+    config = yaml.safe_load((root / "mkdocs.yml").read_text("utf-8")) or {}
+    url = os.environ.get("HUB_SITE_URL") or config.get("site_url")
     return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
 
 
@@ -62,7 +64,7 @@ def build(root: Path, now: datetime | None = None, site: Path | None = None,
           demo: bool = False) -> BuildResult:
     """Validate and build. A demo build (the overlay of invented records laid over the real data)
     goes to build/demo-site/ unless `site` says otherwise, never to site/."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     site = site or (root / "build" / "demo-site" if demo else root / "site")
     staging = staging or root / "build" / ("demo-staging" if demo else "staging")
     timings: dict[str, float] = {}
@@ -96,9 +98,9 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
                     dev_reload: bool, lap) -> str | None:
     """Exports, pages, MkDocs, search, and the swap into site/; why MkDocs failed, if it did."""
     base_url = site_url(root)
-    publication = build_publication(validated, model, dataset_history(root, validated.package), base_url)
+    publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
-    pages = render_pages(model, publication.catalog, base_url) + client_files(model) + publication.files
+    pages = render_pages(model, publication.datasets, base_url) + client_files(model) + publication.files
     docs = stage(root, staging, pages)
     del pages, publication      # staged on disk now
     lap("pages")

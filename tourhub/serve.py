@@ -9,15 +9,15 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import pipeline
-from .problems import format_text
+from tourhub import pipeline
+from tourhub.check.problems import format_text
 
 WATCHED = ("datasets", "site_src", "mkdocs.yml")
 
 
 def snapshot(root: Path) -> dict[str, float]:
     """Modification time of every watched file."""
-    found = {}
+    found: dict[str, float] = {}
     for name in WATCHED:
         path = root / name
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from browser_fixtures import (DESKTOP, PHONE, ROOT, browser, built, production, production_url,  # noqa: F401
-                              site_url, visit)
+from tests.browser.conftest import DESKTOP, PHONE, ROOT
+
+pytestmark = pytest.mark.browser
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 RED_ROUTE = "routes/huayingshan-red-hongyan/"
@@ -249,7 +250,7 @@ def test_every_route_prints_as_a_handout_of_at_most_two_a4_pages(visit, site_url
 
 def test_every_page_runs_under_its_content_security_policy_without_a_violation(visit, site_url, built):
     one = visit(DESKTOP, block_third_party=True)
-    for name, path in PAGES.items():
+    for path in PAGES.values():
         page = open_page(one, site_url + path)
         policy = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]

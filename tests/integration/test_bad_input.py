@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, NOW, make_project
+from tests.conftest import FIXTURES, NOW, make_project
 from tourhub import pipeline
 
 CASES = sorted(p for p in (FIXTURES / "bad").iterdir() if p.is_dir())

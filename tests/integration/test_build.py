@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import NOW
+from tests.conftest import NOW
 from tourhub import pipeline
 
 
@@ -41,7 +41,8 @@ def test_a_capacity_shows_when_it_was_published_and_where(project: Path):
     area = (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
     assert '20000 人 (2015年公布, <a href="https://example.org/capacities" rel="noopener">来源</a>)' in area
     english = (site / "en/areas/huayingshan/index.html").read_text(encoding="utf-8")
-    assert '20000 visitors (published 2015, <a href="https://example.org/capacities" rel="noopener">Source</a>)' in english
+    assert ('20000 visitors (published 2015, <a href="https://example.org/capacities" rel="noopener">Source</a>)'
+            in english)
 
 
 def test_an_area_page_says_when_it_was_checked_and_how_good_its_point_is(project: Path):
@@ -127,7 +128,7 @@ def test_a_second_build_replaces_the_site_with_the_new_data(project: Path):
 
 
 def test_the_editors_guide_explains_every_problem_code_in_both_languages(project: Path):
-    from tourhub.problems import RULES
+    from tourhub.check.problems import RULES
     site = built(project)
     for lang in ("", "en/"):
         html = (site / lang / "guide" / "index.html").read_text(encoding="utf-8")
@@ -151,9 +152,12 @@ def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scri
         assert loads == [], page   # no mixed content: nothing loads over plain http
 
 
-def test_the_same_data_builds_to_the_same_bytes_so_deploys_see_only_real_changes(tmp_path: Path):
+def test_the_same_data_at_the_same_build_time_builds_to_the_same_bytes(tmp_path: Path):
+    """Nothing but the data and the clock decides a byte of the site (no set order, no temp
+    names). Pages still carry the build time, so a build an hour later differs everywhere."""
     import hashlib
-    from conftest import make_project
+
+    from tests.conftest import make_project
 
     def digests(site: Path) -> dict[str, str]:
         return {f.relative_to(site).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -48,7 +48,8 @@ def test_check_can_annotate_problems_for_github(tmp_path):
     import shutil
     import subprocess
     import sys
-    from conftest import FIXTURES, ROOT, make_project
+
+    from tests.conftest import FIXTURES, ROOT, make_project
     project = make_project(tmp_path / "project")
     shutil.copytree(FIXTURES / "bad" / "duplicate-key" / "datasets", project / "datasets", dirs_exist_ok=True)
     summary = tmp_path / "summary.md"
@@ -61,10 +62,11 @@ def test_check_can_annotate_problems_for_github(tmp_path):
 
 
 def test_new_files_fail_the_check_on_each_placeholder_until_it_is_filled_in(tmp_path):
-    from conftest import make_project
+    from tests.conftest import make_project
     project = make_project(tmp_path / "project")
     for kind, record_id in (("route", "my-new-route"), ("notice", "my-fog-notice"), ("area", "my-new-area")):
-        done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", kind, record_id],
+        done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(project), "new", kind,
+                               record_id],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     files = [project / "datasets" / folder / name for folder, name in (
@@ -97,8 +99,10 @@ def test_new_files_fail_the_check_on_each_placeholder_until_it_is_filled_in(tmp_
 def test_serve_rebuilds_on_save_and_keeps_the_last_good_site_when_a_save_breaks_it(tmp_path):
     import socket
     import time
+
     import requests
-    from conftest import make_project
+
+    from tests.conftest import make_project
     project = make_project(tmp_path / "project")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

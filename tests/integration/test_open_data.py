@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,27 +18,24 @@ import pytest
 import requests
 from lxml import etree
 
-from conftest import ROOT, build_demo
-from tourhub import pipeline
-from tourhub.history import dataset_history
-from tourhub.package import load_package
+from tests.conftest import ROOT
+from tourhub.check.descriptor import load_package
+from tourhub.publish.history import dataset_history
 
-BUILT_AT = datetime(2026, 11, 30, 20, 0, tzinfo=timezone(timedelta(hours=8)))   # the day the data was last checked
 SPECS = ROOT / "tests" / "specs"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(demo_site) -> Path:
     """The demo (real data with the invented overlay and partner counts): it has every kind of
     output a partner reads, the monthly counts and crowd levels included. The production build's
     outputs are read back in test_truth.py."""
-    project, _ = build_demo(tmp_path_factory.mktemp("open-data") / "project", BUILT_AT)
-    return project
+    return demo_site.project
 
 
 @pytest.fixture(scope="module")
-def site(project) -> Path:
-    return project / "site"
+def site(demo_site) -> Path:
+    return demo_site.folder
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +170,8 @@ def test_every_checksum_on_a_dataset_page_matches_the_bytes_served(site, served)
     checked = 0
     for page in pages:
         html = page.read_text("utf-8")
-        for href, digest, size in re.findall(r'href="([^"]+)"[^>]*data-sha256="([0-9a-f]{64})" data-bytes="(\d+)"', html):
+        links = re.findall(r'href="([^"]+)"[^>]*data-sha256="([0-9a-f]{64})" data-bytes="(\d+)"', html)
+        for href, digest, size in links:
             url = requests.compat.urljoin(served + page.parent.relative_to(site).as_posix() + "/", href)
             body = requests.get(url, timeout=10).content
             assert hashlib.sha256(body).hexdigest() == digest and len(body) == int(size), url

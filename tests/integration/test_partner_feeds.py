@@ -5,19 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_project
+from tests.conftest import ROOT, make_project
 from tourhub import pipeline
-from tourhub.model import build_model
-from tourhub.partners import fetch_all
+from tourhub.model.build import build_model
+from tourhub.partners.fetch import fetch_all
 
 CST = timezone(timedelta(hours=8))
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)   # the fixture project's build time
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)   # the fixture project's build time
 GOOD = ("spot_id,observed_at,window,count,method\n"
         "huayingshan,2026-11-20T15:00:00+08:00,daily,1200,gate-count\n"
         "huayingshan,2026-11-20T16:00:00+08:00,daily,1500,gate-count\n")
@@ -59,7 +59,8 @@ def partner():
 def source(sid: str, url: str, fmt: str = "csv", token_env: str | None = None) -> str:
     token = f"  token_env: {token_env}\n" if token_env else ""
     return (f"- id: {sid}\n  name_zh: 测试\n  name_en: Test\n  url: {url}\n  resource: visitor_observations\n"
-            f"  format: {fmt}\n{token}  timeout_s: 2\n  max_bytes: 100000\n  expected_every: PT1H\n  maintainer: 测试\n")
+            f"  format: {fmt}\n{token}  timeout_s: 2\n  max_bytes: 100000\n  expected_every: PT1H\n"
+            "  maintainer: 测试\n")
 
 
 def project_with(tmp_path: Path, *sources: str) -> Path:
@@ -135,16 +136,17 @@ def test_one_failing_partner_never_costs_the_others_their_rows(partner, tmp_path
     server.routes["/down.csv"] = (503, "text/plain", b"busy", {"Retry-After": "0"})
     server.routes["/page.csv"] = (200, "text/html", b"<!doctype html><p>error</p>", {})
     project = project_with(tmp_path, source("down", f"{url}/down.csv"), source("good", f"{url}/good.csv"),
-                           source("page", f"{url}/page.csv"), source("locked", f"{url}/good.csv", token_env="NO_SUCH_TOKEN"))
+                           source("page", f"{url}/page.csv"), source("locked", f"{url}/good.csv",
+                                                                     token_env="NO_SUCH_TOKEN"))
     outcomes, _ = fetch_all(project, NOW, env={}, sleep=lambda seconds: None)
     by_id = {o.source_id: o for o in outcomes}
     assert by_id["good"].added == 2 and by_id["good"].ok
-    assert by_id["down"].problems[0].code == "fetch-http-status" and not by_id["down"].ok
+    assert by_id["down"].problems[0].code == "fetch-http-status-retry" and not by_id["down"].ok
     assert by_id["page"].problems[0].code in ("fetch-html-page", "fetch-content-type")
     assert by_id["locked"].problems[0].code == "fetch-token-missing"
     assert sum(1 for path, _ in Partner.seen if path == "/good.csv") == 1     # no request without the token
     state = json.loads((project / "datasets" / "fetch-state.json").read_text("utf-8"))
-    assert state["down"]["last_error"]["code"] == "fetch-http-status" and state["good"]["last_error"] is None
+    assert state["down"]["last_error"]["code"] == "fetch-http-status-retry" and state["good"]["last_error"] is None
 
 
 def test_a_token_is_sent_as_bearer_to_its_own_host(partner, tmp_path):
@@ -191,7 +193,8 @@ def partner_notice(nid: str = "cq-feed-fog-1", **changes) -> dict:
         "id": nid, "status": "Actual", "msg_type": "Alert", "category": "Met",
         "event_zh": "大雾", "event_en": "Fog", "urgency": "Expected", "severity": "Moderate", "certainty": "Likely",
         "sent": "2026-11-20T08:00:00+08:00", "effective": "2026-11-20T08:00:00+08:00",
-        "expires": "2026-11-21T08:00:00+08:00", "sender_zh": "重庆市气象台（测试）", "sender_en": "Chongqing Met (test)",
+        "expires": "2026-11-21T08:00:00+08:00", "sender_zh": "重庆市气象台（测试）",
+        "sender_en": "Chongqing Met (test)",
         "headline_zh": "华蓥山大雾", "headline_en": "Fog on Huaying Mountain",
         "description_zh": "能见度低于 200 米。", "description_en": "Visibility below 200 m.",
         "instruction_zh": "减速慢行。", "instruction_en": "Drive slowly.",
@@ -218,7 +221,7 @@ def test_a_notice_feed_adds_validated_notices_that_the_site_shows(partner, tmp_p
 
 @pytest.mark.parametrize("notice, code", [
     (partner_notice(expires="2026-11-19T08:00:00+08:00"), "notice-expires-order"),
-    (partner_notice("other-fog-1"), "payload-constraint"),
+    (partner_notice("other-fog-1"), "payload-notice-id"),
     (partner_notice(spots=["nowhere"]), "ref-missing"),
     (partner_notice(headline_zh="<script>alert(1)</script>"), "value-markup"),
 ])

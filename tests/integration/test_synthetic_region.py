@@ -8,16 +8,14 @@ import hashlib
 import importlib.util
 import shutil
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from datetime import datetime, timezone
-
-from conftest import ROOT
+from tests.conftest import ROOT
 from tourhub import pipeline
-from tourhub.model import build_model
+from tourhub.model.build import build_model
 
 AREAS, ROUTES, NOTICES, STANDARDS, CERTS, DAYS, OBSERVED = 60, 12, 20, 10, 90, 2, 10
 
@@ -31,7 +29,7 @@ def _tool():
 
 synthetic_region = _tool()
 # after the check dates of the real standards the corpus copies (a check date is never in the future)
-NOW = datetime(2026, 12, 5, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 # the day before NOW's day in China time: every observation is in NOW's past
 END = NOW.astimezone(synthetic_region.CST).date() - timedelta(days=1)
 
@@ -99,7 +97,8 @@ def test_months_end_with_the_end_day(tmp_path):
     partitions = sorted(p.stem for p in (tmp_path / "p/demo/observations").glob("*.csv"))
     assert partitions == sorted({END.strftime("%Y-%m"), (END.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})
     lines = sum(len(p.read_text("utf-8").splitlines()) - 1 for p in (tmp_path / "p/demo/observations").glob("*.csv"))
-    assert lines == 2 * 2 * 24 * (END - synthetic_region._add_months(END, -1)).days      # areas x windows x hours x days
+    assert lines == 2 * 2 * 24 * (END - synthetic_region._add_months(END,
+                                                                     -1)).days      # areas x windows x hours x days
 
 
 def test_areas_are_synthetic_and_in_both_provinces(model):
@@ -177,10 +176,3 @@ def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(SystemExit):
         synthetic_region.main([str(tmp_path), "--force"])
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
-
-
-def test_tools_shim_runs_the_bench_module(tmp_path):
-    spec = importlib.util.spec_from_file_location("tools_synthetic_region", ROOT / "tools" / "synthetic_region.py")
-    shim = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(shim)
-    assert Path(shim.main.__code__.co_filename).resolve() == (ROOT / "bench" / "synthetic_region.py").resolve()

@@ -11,36 +11,29 @@ import csv
 import io
 import json
 import re
-import shutil
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from conftest import ROOT, build_demo, make_project
+from tests.conftest import ROOT, make_project
 from tourhub import pipeline
 
-CST = timezone(timedelta(hours=8))
-BUILT_AT = datetime(2026, 11, 30, 20, 30, tzinfo=CST)     # the day the shipped data was last checked
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 DEMO_MARKS = ("示例（虚构）", "DEMO (invented)", "【示例 · 虚构数据】", "[DEMO · invented data]", "th-demo-mark",
               "th-demo-banner")
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("production")
-    result = pipeline.build(ROOT, now=BUILT_AT, site=out / "site", staging=out / "staging", cache_dir=out / "cache")
-    assert result.ok, result.error or [p.to_text() for p in result.problems]
-    return out / "site"
+def production(production_site) -> Path:
+    return production_site.folder
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    project, _ = build_demo(tmp_path_factory.mktemp("demo") / "project", BUILT_AT)
-    return project / "site"
+def demo(demo_site) -> Path:
+    return demo_site.folder
 
 
 def texts(site: Path, suffix: str) -> dict[str, str]:
@@ -180,10 +173,11 @@ def test_an_unmarked_record_in_the_demo_overlay_is_refused(tmp_path):
     overlay.mkdir(parents=True)
     fog = (project / "datasets" / "notices" / "fog-alert.yaml").read_text("utf-8")
     (overlay / "demo-fog.yaml").write_text(fog.replace("id: fog-alert", "id: demo-fog"), "utf-8")
-    problems = pipeline.check(project, demo=True, now=datetime(2026, 11, 20, 12, tzinfo=timezone.utc)).problems
+    problems = pipeline.check(project, demo=True, now=datetime(2026, 11, 20, 12, tzinfo=UTC)).problems
     line = fog.splitlines().index("illustrative: false") + 1
-    assert [(p.code, p.file, p.line) for p in problems] == [("demo-not-illustrative", "demo/notices/demo-fog.yaml", line)]
-    assert pipeline.check(project, now=datetime(2026, 11, 20, 12, tzinfo=timezone.utc)).problems == []
+    assert [(p.code, p.file, p.line) for p in problems] == [("demo-not-illustrative",
+                                                             "demo/notices/demo-fog.yaml", line)]
+    assert pipeline.check(project, now=datetime(2026, 11, 20, 12, tzinfo=UTC)).problems == []
 
 
 def test_the_demo_overlay_is_read_only_when_asked_for(tmp_path):
@@ -194,7 +188,7 @@ def test_the_demo_overlay_is_read_only_when_asked_for(tmp_path):
         text = path.read_text("utf-8").replace("illustrative: false", "illustrative: true")
         text = text.replace("status: Actual", "status: Exercise").replace("fog-", "demo-fog-")
         (overlay / ("demo-" + path.name)).write_text(text, "utf-8")
-    now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     real = pipeline.check(project, now=now)
     both = pipeline.check(project, now=now, demo=True)
     assert real.problems == [] and both.problems == []

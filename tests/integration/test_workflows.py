@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
@@ -53,7 +53,8 @@ def test_publishing_checks_and_builds_before_it_deploys_in_one_concurrency_group
     assert {"push", "workflow_dispatch", "workflow_call"} <= set(publish["on"])
     build, deploy = publish["jobs"]["build"], publish["jobs"]["deploy"]
     names = [step.get("name") or step.get("uses", "") for step in build["steps"]]
-    assert names.index("check") < names.index("build") < next(i for i, n in enumerate(names) if "upload-pages-artifact" in n)
+    assert names.index("check") < names.index("build") < next(i for i,
+                                                              n in enumerate(names) if "upload-pages-artifact" in n)
     assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert "contents" not in deploy["permissions"]
 
@@ -81,7 +82,8 @@ def test_the_check_workflow_command_annotates_a_broken_file_in_a_copy_of_the_rep
                           env={"GITHUB_STEP_SUMMARY": str(summary), "PATH": "/usr/bin:/bin",
                                "PYTHONPATH": str(clone)})
     assert done.returncode == 1, done.stderr
-    annotation = f"::error file=datasets/spots/sichuan-guangan.yaml,line={key_line + 2},col=3,title=record-unknown-key::"
+    annotation = (f"::error file=datasets/spots/sichuan-guangan.yaml,line={key_line + 2},col=3,"
+                  "title=record-unknown-key::")
     assert annotation in done.stdout, done.stdout
     table = summary.read_text("utf-8")
     assert "| 位置 Where | 规则 Code | 说明 | Message |" in table

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from tourhub import pipeline
-from tourhub.cap import cap_alert, cap_files, cap_time, circle, identifier
-from tourhub.model import Model, Notice, Text, build_model
+from tourhub.model.build import build_model
+from tourhub.model.records import Model, Notice, Text
+from tourhub.publish.cap import cap_alert, cap_files, cap_time, circle, identifier
 
 CST = timezone(timedelta(hours=8))
 SHIPPED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=CST)
@@ -162,7 +163,8 @@ def test_demo_notices_go_out_as_exercises_with_a_note(model, schema):
     assert "示例数据" in note and "Demo data: invented" in note
     slipped = etree.fromstring(cap_alert(dataclasses.replace(notice, status="Actual"), model, BASE_URL))
     assert only(slipped, "cap:status") == "Exercise"     # even if one were marked Actual, it never goes out so
-    real = etree.fromstring(cap_alert(dataclasses.replace(notice, illustrative=False, status="Actual"), model, BASE_URL))
+    real = etree.fromstring(cap_alert(dataclasses.replace(notice, illustrative=False, status="Actual"), model,
+                                      BASE_URL))
     assert texts(real, "cap:note") == [] and only(real, "cap:status") == "Actual"
     assert schema.validate(real), str(schema.error_log)
 
@@ -195,7 +197,7 @@ def test_characters_xml_cannot_carry_are_replaced_rather_than_breaking_the_file(
 
 @pytest.mark.parametrize("moment, text", [
     (datetime(2026, 11, 29, 12, 0, 0, 987654, tzinfo=CST), "2026-11-29T12:00:00+08:00"),
-    (datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc), "2026-11-29T04:00:00-00:00"),
+    (datetime(2026, 11, 29, 4, 0, tzinfo=UTC), "2026-11-29T04:00:00-00:00"),
     (datetime(2026, 11, 29, 4, 0, tzinfo=timezone(-timedelta(hours=5, minutes=30))), "2026-11-29T04:00:00-05:30"),
     (datetime(2026, 11, 29, 4, 0, tzinfo=timezone(timedelta(hours=8, minutes=5, seconds=43))),
      "2026-11-28T19:54:17-00:00"),

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from tourhub.crowd_warnings import with_crowd_warnings
-from tourhub.model import (Capacity, Check, Model, Observation, PartnerSource, ScenicArea, Text, WarningLevel,
-                           WarningScheme)
-from tourhub.partial_date import PartialDate
+from tourhub.core.dates import PartialDate
+from tourhub.model.crowd_warnings import with_crowd_warnings
+from tourhub.model.records import (
+    Capacity,
+    Check,
+    Model,
+    Observation,
+    PartnerSource,
+    ScenicArea,
+    Text,
+    WarningLevel,
+    WarningScheme,
+)
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=CST)

@@ -8,14 +8,14 @@ import json
 import socket
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-from tourhub.dcat import (
+from tourhub.publish.dcat import (
     CatalogInfo,
     DatasetInfo,
     Distribution,
@@ -88,7 +88,7 @@ SAFETY_NOTICES = DatasetInfo(
     landing_page=BASE + "data/safety_notices/", keywords=("安全", "safety"),
     publisher_zh=CHONGQING[0], publisher_en=CHONGQING[1], contact_url="mailto:data@hub.example.org",
     frequency="IRREG", temporal_start=date(2025, 6, 1), temporal_end=None,
-    bbox=(105.29, 28.16, 110.19, 32.2), modified=datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc),
+    bbox=(105.29, 28.16, 110.19, 32.2), modified=datetime(2026, 11, 19, 22, 0, tzinfo=UTC),
     issued=None, distributions=table_downloads("safety_notices"),
     conforms_to="https://specs.frictionlessdata.io/table-schema/")
 
@@ -108,7 +108,7 @@ CATALOG = CatalogInfo(
     description_en="The joint tourism information hub of Sichuan and Chongqing: routes, A-level "
                    "scenic areas, crowd warnings, safety notices, service standards and certifications.",
     homepage=BASE, publisher_zh=SICHUAN[0], publisher_en=SICHUAN[1], licence_url=CC_BY,
-    modified=datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc), issued=date(2025, 3, 1),
+    modified=datetime(2026, 11, 20, 12, 0, tzinfo=UTC), issued=date(2025, 3, 1),
     datasets=(SCENIC_AREAS, SAFETY_NOTICES, WHOLE_PACKAGE))
 
 

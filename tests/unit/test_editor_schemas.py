@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tourhub.editor_schemas import OUT_DIR, editor_schemas, vscode_settings
-from tourhub.package import load_package
+from tourhub.check.descriptor import load_package
+from tourhub.editors.json_schemas import OUT_DIR, editor_schemas, vscode_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE, _ = load_package(ROOT / "datasets")

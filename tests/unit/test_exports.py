@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from tourhub.exports import csv_bytes, xlsx_bytes
+from tourhub.publish.exports import csv_bytes, xlsx_bytes
 
 NAMES = ["id", "name", "code", "count", "share", "ok", "day", "at", "note"]
 ROWS = [{"id": "a-1", "name": "<script>&\"景区\"</script>", "code": "0571", "count": 12, "share": Decimal("97.5"),

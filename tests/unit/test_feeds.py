@@ -5,16 +5,17 @@ The notices are the shipped (real) ones with the demo overlay's invented ones la
 the demo's Alert -> Update and Alert -> Cancel chains exercise every case of the index."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import feedparser
 import pytest
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from tourhub import pipeline
-from tourhub.cap import cap_feed, cap_files
-from tourhub.feeds import AtomEntry, atom_feed
-from tourhub.model import Model, build_model
+from tourhub.model.build import build_model
+from tourhub.model.records import Model
+from tourhub.publish.atom import AtomEntry, atom_feed
+from tourhub.publish.cap import cap_feed, cap_files
 
 CST = timezone(timedelta(hours=8))
 SHIPPED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=CST)
@@ -142,7 +143,7 @@ def hostile_feed(**overrides) -> bytes:
                       updated=datetime(2026, 11, 1, 9, 0, tzinfo=CST), link="https://example.org/a?x=1&y=2",
                       link_type="text/html", summary=HOSTILE + "\nsecond line", categories=(HOSTILE,))
     arguments = dict(feed_id="urn:uuid:00000000-0000-5000-8000-000000000000", title=HOSTILE,
-                     updated=datetime(2026, 11, 2, tzinfo=timezone.utc), self_url="https://example.org/feed.atom",
+                     updated=datetime(2026, 11, 2, tzinfo=UTC), self_url="https://example.org/feed.atom",
                      alternate_url="https://example.org/", entries=[entry], author=HOSTILE)
     return atom_feed(**{**arguments, **overrides})
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tourhub.geo import (
+from tourhub.core.geo import (
     amap_navigation_url,
     amap_search_url,
     baidu_navigation_url,

@@ -4,18 +4,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from frictionless import Resource, Schema
 
-from tourhub import ingest
-from tourhub.ingest import FIELDS, merge_observations, parse_observations
-from tourhub.package import load_package
+from tourhub.check.descriptor import load_package
+from tourhub.partners import ingest
+from tourhub.partners.ingest import FIELDS, merge_observations, parse_observations
 
 ROOT = Path(__file__).parents[2]
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CHINA = timezone(timedelta(hours=8))
 HEADER = "spot_id,observed_at,window,count,method,source\n"
 ROW = "jiuzhaigou,2026-11-15T09:00:00+08:00,instant,1200,gate-count,feed-a\n"
@@ -65,7 +65,7 @@ def test_a_valid_csv_payload_is_accepted_with_typed_rows(schema):
     first, second = payload.rows
     assert first == {"spot_id": "jiuzhaigou", "observed_at": datetime(2026, 11, 15, 9, tzinfo=CHINA),
                      "window": "instant", "count": 1200, "method": "gate-count", "source": "feed-a"}
-    assert second["observed_at"] == datetime(2026, 11, 15, 1, 5, tzinfo=timezone.utc)
+    assert second["observed_at"] == datetime(2026, 11, 15, 1, 5, tzinfo=UTC)
     assert second["count"] == 30
 
 
@@ -76,7 +76,7 @@ def test_a_valid_json_payload_is_accepted_as_a_list_or_wrapped(schema):
         payload = parse(json.dumps(document), schema, "json")
         assert payload.accepted, codes(payload)
         assert payload.rows[0]["count"] == 5000
-        assert payload.rows[0]["observed_at"] == datetime(2026, 11, 15, 1, tzinfo=timezone.utc)
+        assert payload.rows[0]["observed_at"] == datetime(2026, 11, 15, 1, tzinfo=UTC)
 
 
 def test_columns_may_come_in_any_order(schema):
@@ -245,13 +245,14 @@ def test_broken_csv_and_json_are_parse_problems(schema):
 
 def test_merge_puts_rows_in_the_month_of_china_time(tmp_path):
     # 2026-11-30T16:30Z is already 2026-12-01 00:30 in China.
-    late_november = row(at=datetime(2026, 11, 30, 15, 55, tzinfo=timezone.utc))
-    early_december = row(at=datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc))
+    late_november = row(at=datetime(2026, 11, 30, 15, 55, tzinfo=UTC))
+    early_december = row(at=datetime(2026, 11, 30, 16, 30, tzinfo=UTC))
     result = merge_observations(tmp_path, [early_december, late_november])
     assert (result.added, result.unchanged, result.conflicts) == (2, 0, ())
     assert result.files == ("2026-11.csv", "2026-12.csv")
     november, december = read_csv(tmp_path / "2026-11.csv"), read_csv(tmp_path / "2026-12.csv")
-    assert november == [list(FIELDS), ["jiuzhaigou", "2026-11-30T23:55:00+08:00", "instant", "100", "gate-count", "feed-a"]]
+    assert november == [list(FIELDS), ["jiuzhaigou", "2026-11-30T23:55:00+08:00", "instant", "100",
+                                       "gate-count", "feed-a"]]
     assert december[1][1] == "2026-12-01T00:30:00+08:00"
 
 
@@ -306,7 +307,7 @@ def test_the_same_instant_written_with_z_or_plus_eight_is_the_same_key(tmp_path)
                                           encoding="utf-8")
     result = merge_observations(tmp_path, [row(at=datetime(2026, 11, 15, 9, tzinfo=CHINA))])
     assert (result.added, result.unchanged) == (0, 1)
-    result = merge_observations(tmp_path, [row(at=datetime(2026, 11, 15, 1, tzinfo=timezone.utc), count=5)])
+    result = merge_observations(tmp_path, [row(at=datetime(2026, 11, 15, 1, tzinfo=UTC), count=5)])
     assert len(result.conflicts) == 1 and result.added == 0
 
 
@@ -370,11 +371,12 @@ def test_merge_refuses_a_time_without_offset(tmp_path):
 def test_a_merged_partition_revalidates_with_frictionless(tmp_path, schema):
     body = HEADER + "".join(
         f"{spot},2026-11-{day:02d}T{hour:02d}:00:00+08:00,{window},{day * hour},camera,x\n"
-        for spot in ("jiuzhaigou", "emeishan") for day in (1, 30) for hour in (0, 23) for window in ("instant", "daily"))
-    payload = parse(body, schema, now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+        for spot in ("jiuzhaigou", "emeishan") for day in (1, 30) for hour in (0, 23) for window in ("instant",
+                                                                                                     "daily"))
+    payload = parse(body, schema, now=datetime(2026, 12, 1, tzinfo=UTC))
     assert payload.accepted, codes(payload)
     merge_observations(tmp_path, payload.rows)
-    merge_observations(tmp_path, [row(at=datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc))])  # December
+    merge_observations(tmp_path, [row(at=datetime(2026, 11, 30, 16, 0, tzinfo=UTC))])  # December
     descriptor = {k: v for k, v in schema.items() if k != "foreignKeys"}
     for path in sorted(tmp_path.glob("*.csv")):
         report = Resource(path=path.name, basepath=str(tmp_path), schema=Schema.from_descriptor(descriptor),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from tourhub.load import decode, load_yaml, parse_yaml, read_file
+from tourhub.check.load import decode, load_yaml, parse_yaml, read_file
 
 
 def codes(problems):

@@ -1,11 +1,11 @@
 """States that depend on time are computed from the build time, never typed in."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from conftest import NOW, make_project
+from tests.conftest import NOW, make_project
 from tourhub import pipeline
-from tourhub.model import build_model
+from tourhub.model.build import build_model
 
 
 def model_at(tmp_path, now):
@@ -17,7 +17,7 @@ def model_at(tmp_path, now):
 
 def test_a_notice_is_upcoming_active_then_cancelled(tmp_path):
     states = {}
-    for label, now in (("before", datetime(2026, 11, 19, tzinfo=timezone.utc)), ("during", NOW),
+    for label, now in (("before", datetime(2026, 11, 19, tzinfo=UTC)), ("during", NOW),
                        ("after", NOW + timedelta(days=2))):
         model = model_at(tmp_path / label, now)
         states[label] = model.notice_state(model.notice_by_id["fog-alert"])
@@ -28,8 +28,8 @@ def test_a_notice_expires_by_itself(tmp_path):
     project = make_project(tmp_path)
     (project / "datasets/notices/fog-cancel.yaml").unlink()
     validated = pipeline.check(project, NOW)
-    for now, state in ((datetime(2026, 11, 21, 11, 59, tzinfo=timezone.utc), "active"),
-                       (datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc), "expired")):
+    for now, state in ((datetime(2026, 11, 21, 11, 59, tzinfo=UTC), "active"),
+                       (datetime(2026, 11, 21, 12, 0, tzinfo=UTC), "expired")):
         model = build_model(validated.typed, now)
         assert model.notice_state(model.notice_by_id["fog-alert"]) == state
 

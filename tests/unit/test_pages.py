@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tourhub.pages import html_link, md, text_colour_on, thinned, url_of
+from tourhub.site.pages import html_link, md, text_colour_on, thinned, url_of
 
 
 @pytest.mark.parametrize("source, url", [
@@ -49,16 +49,16 @@ def test_a_long_series_is_thinned_but_keeps_its_latest_point():
 
 
 def test_both_languages_render_alike_in_a_forked_process_and_in_this_one(project):
-    from conftest import NOW
-    from tourhub.history import dataset_history
-    from tourhub.model import build_model
-    from tourhub.pages import render_language, render_pages
-    from tourhub.publication import build_publication
-    from tourhub.validate import validate_datasets
+    from tests.conftest import NOW
+    from tourhub.check.validate import validate_datasets
+    from tourhub.model.build import build_model
+    from tourhub.publish.history import dataset_history
+    from tourhub.publish.publication import build_publication
+    from tourhub.site.pages import render_language, render_pages
     validated = validate_datasets(project / "datasets", NOW)
     model = build_model(validated.rows, NOW)
     base = "https://example.invalid/"
-    catalog = build_publication(validated, model, dataset_history(project, validated.package), base).catalog
+    catalog = build_publication(validated, model, dataset_history(project, validated.package), base).datasets
     pages = render_pages(model, catalog, base)
     alone = [page for lang in ("zh", "en") for page in render_language(model, catalog, base, lang)]
     assert pages == alone and len(pages) > 20

@@ -1,15 +1,17 @@
 """Monthly count files: checked on every core, in one pass each, remembered by content."""
 from __future__ import annotations
 
+import json
 import os
+import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import NOW
-from tourhub import partitions
-from tourhub.model import build_model
-from tourhub.validate import validate_datasets
+from tests.conftest import NOW
+from tourhub.check import partitions
+from tourhub.check.validate import validate_datasets
+from tourhub.model.build import build_model
 
 HEADER = "spot_id,observed_at,window,count,method,source\n"
 CST = timezone(timedelta(hours=8))
@@ -60,7 +62,8 @@ def test_the_model_gets_each_series_last_week_across_a_month_boundary(project):
     counts = validated.partitioned["visitor_observations"]
     assert counts.rows == 34 * 24 and counts.span == (datetime(2026, 10, 1).date(), datetime(2026, 11, 3).date())
     observed = [obs.observed_at for obs in build_model(validated.rows, NOW).observations]
-    assert observed[0] == datetime(2026, 10, 27, 23, tzinfo=CST) and observed[-1] == datetime(2026, 11, 3, 23, tzinfo=CST)
+    assert observed[0] == datetime(2026, 10, 27, 23, tzinfo=CST) and observed[-1] == datetime(2026, 11, 3, 23,
+                                                                                              tzinfo=CST)
     assert len(observed) == 7 * 24 + 1 and observed == sorted(observed)
 
 
@@ -69,7 +72,8 @@ def test_an_unchanged_month_is_not_checked_again(project, tmp_path, monkeypatch)
                            "2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 48)})
     cache = tmp_path / "cache"
     first = validate_datasets(project / "datasets", NOW, cache)
-    assert len(list(cache.glob("*.recent.pickle"))) == 2 and len(list(cache.glob("*.pickle"))) == 4
+    assert len(list(cache.glob("*.recent.json"))) == 2 and len([p for p in cache.glob("*.json")
+                                                                 if p.name != "digests.json"]) == 4
 
     def must_not_run(job):
         raise AssertionError(f"{job.file} was checked again")
@@ -106,16 +110,38 @@ def test_the_clock_is_applied_to_a_remembered_month_every_time(project, tmp_path
     assert codes(earlier.problems) == [("2026-11.csv", 2, "obs-future")]
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+def _altered_payload(data: bytes) -> bytes:
+    """A well-formed document whose payload was changed without its sha256 (for digests.json,
+    whose entries are a file's own sha256: every one set to zeros)."""
+    document = json.loads(data)
+    if "payload" not in document:
+        return json.dumps({file: entry[:3] + ["0" * 64] for file, entry in document.items()}).encode()
+    document["payload"] = document["payload"].replace('"rows":5', '"rows":6').replace("huayingshan", "elsewhere")
+    return json.dumps(document).encode()
+
+
+def _pickle(data: bytes) -> bytes:
+    return pickle.dumps({"payload": "a pickle is never loaded"})
+
+
+def _other_version(data: bytes) -> bytes:
+    document = json.loads(data)
+    document["version"] = 1
+    return json.dumps(document).encode()   # (digests.json has no version: an unknown key is ignored)
+
+
+@pytest.mark.parametrize("damage", [lambda data: b"", lambda data: b"not json", lambda data: data[: len(data) // 2],
+                                    _altered_payload, _pickle, _other_version],
+                         ids=["empty", "not json", "cut short", "payload altered", "a pickle", "another version"])
 @pytest.mark.parametrize("entry", ["summary", "recent rows", "digests"])
 def test_a_damaged_cache_entry_is_checked_again(project, tmp_path, damage, entry):
     write_months(project, {"2026-11": hourly("huayingshan", datetime(2026, 11, 1, tzinfo=CST), 5)})
     settle(project / "datasets" / "observations" / "2026-11.csv")
     cache = tmp_path / "cache"
     first = validate_datasets(project / "datasets", NOW, cache)
-    pattern = {"summary": "[0-9a-f]*[0-9a-f].pickle", "recent rows": "*.recent.pickle", "digests": "digests.json"}[entry]
-    (damaged,) = [p for p in cache.glob(pattern) if entry != "summary" or not p.name.endswith(".recent.pickle")]
-    damaged.write_bytes(damage)
+    pattern = {"summary": "[0-9a-f]*[0-9a-f].json", "recent rows": "*.recent.json", "digests": "digests.json"}[entry]
+    (damaged,) = [p for p in cache.glob(pattern) if entry != "summary" or not p.name.endswith(".recent.json")]
+    damaged.write_bytes(damage(damaged.read_bytes()))
     again = validate_datasets(project / "datasets", NOW, cache)
     assert again.problems == [] and again.partitioned["visitor_observations"].rows == 5
     assert again.rows["visitor_observations"] == first.rows["visitor_observations"] != []
@@ -129,10 +155,10 @@ def test_only_the_months_holding_the_last_days_are_read_back(project, tmp_path, 
     cache = tmp_path / "cache"
     first = validate_datasets(project / "datasets", NOW, cache)
     read = []
-    load = partitions._load
-    monkeypatch.setattr(partitions, "_load", lambda path: read.append(path.name) or load(path))
+    load = partitions._payload
+    monkeypatch.setattr(partitions, "_payload", lambda path: read.append(path.name) or load(path))
     again = validate_datasets(project / "datasets", NOW, cache)
-    assert len([name for name in read if name.endswith(".recent.pickle")]) == 1     # November's only
+    assert len([name for name in read if name.endswith(".recent.json")]) == 1     # November's only
     assert again.rows == first.rows
 
 

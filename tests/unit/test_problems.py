@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tourhub.problems import RULES, Problem, format_json, format_text, sort_problems
+from tourhub.check.problems import RULES, Problem, format_json, format_text, sort_problems
 
 
 def test_every_rule_has_a_code_and_both_languages():

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tourhub.svg import (
+from tourhub.site.svg import (
+    LABEL_FONT_SIZE,
     MAP_HEIGHT,
     MAP_WIDTH,
-    LABEL_FONT_SIZE,
     MapPoint,
     nice_distance_km,
     occupancy_sparkline_svg,
@@ -126,7 +126,7 @@ def test_labels_sit_beside_their_stop_and_inside_the_map():
             x, y = float(label.get("x")), float(label.get("y"))
             width = text_width(label.text, LABEL_FONT_SIZE)
             left, right = (x - width, x) if label.get("text-anchor") == "end" else (x, x + width)
-            assert 0 <= left and right <= MAP_WIDTH, label.text
+            assert left >= 0 and right <= MAP_WIDTH, label.text
             assert LABEL_FONT_SIZE / 2 <= y <= MAP_HEIGHT - LABEL_FONT_SIZE / 2
             cx = float(circle.get("cx"))
             if cx > MAP_WIDTH / 2:
@@ -250,7 +250,7 @@ def test_a_stop_without_coordinates_is_refused():
 
 # Occupancy sparkline -----------------------------------------------------------------------
 
-START = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 THRESHOLDS = [(60.0, "#f0b400"), (80.0, "#e06000"), (100.0, "#c00000")]
 
 
@@ -275,7 +275,7 @@ def test_sparkline_has_one_vertex_per_reading_left_to_right():
     points = polyline_points(parse(occupancy_sparkline_svg(data, thresholds=THRESHOLDS, title="t", desc="d")))
     assert len(points) == len(data)
     xs = [x for x, _ in points]
-    assert xs == sorted(xs) and 0 <= xs[0] and xs[-1] <= 240
+    assert xs == sorted(xs) and xs[0] >= 0 and xs[-1] <= 240
 
 
 def test_full_is_drawn_above_empty():
@@ -283,7 +283,7 @@ def test_full_is_drawn_above_empty():
         readings(0, 100), thresholds=[], title="t", desc="d")))
     (_, y_empty), (_, y_full) = points
     assert y_full < y_empty
-    assert 0 <= y_full and y_empty <= 48
+    assert y_full >= 0 and y_empty <= 48
 
 
 def test_the_axis_grows_when_a_reading_is_over_capacity():

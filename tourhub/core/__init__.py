@@ -1,0 +1,1 @@
+"""Shared by every stage: time zones and partial dates, coordinate systems, atomic writes, a site file."""

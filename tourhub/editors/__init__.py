@@ -1,0 +1,1 @@
+"""Editors: new-file scaffolds, editor JSON Schemas and the editors' guide."""

@@ -1,0 +1,1 @@
+"""Publish: what partners read by machine (downloads, datapackage.json, DCAT, CAP, Atom, history, schema.org)."""

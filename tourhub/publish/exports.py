@@ -1,0 +1,338 @@
+"""Downloads for partners, from the validated tables: CSV (UTF-8, and UTF-8 with BOM and CRLF
+for Excel in China), JSON, XLSX, GeoJSON for areas and routes (RFC 7946), the published
+datapackage.json (with each CSV's bytes and sha256, so Frictionless checks integrity) and a zip
+of the whole package.
+
+Every file lives at a stable URL (`data/<dataset>.<ext>`) and again under a content-addressed
+version (`data/versions/<id>/<dataset>.<ext>`, id = start of the CSV's sha256), so a partner
+can pin exactly the bytes they tested with.
+
+A dataset kept in CSV partitions (visitor counts, a file a month) is published as those files,
+byte for byte as Frictionless validated them (`data/<dataset>/YYYY-MM.csv`), never gathered into
+one file: at region scale that would be a gigabyte of CSV and more of JSON. Its datapackage.json
+resource is multipart (`path` lists the months; each file's bytes and sha256 in `x-parts`), and
+a month's file is its own pinned version: its sha256 is published, and a closed month never changes.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+from tourhub.check.descriptor import PackageSpec
+from tourhub.check.partitions import PartitionedTable
+from tourhub.model.records import Model, Text
+
+DATA_DIR = "data"
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed entry times: the same data always zips to the same bytes
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file partners can fetch: what it holds, where, and its bytes."""
+
+    dataset: str            # resource name, or "package"
+    path: str               # relative to the site root, POSIX
+    media_type: str
+    format_code: str        # EU file-type code: CSV, JSON, XLSX, GEOJSON, ZIP
+    label: Text
+    data: bytes = b""
+    source: Path | None = None    # or a validated file published as it is, with its size and sha256
+    source_size: int = 0
+    source_sha256: str = ""
+
+    @property
+    def size(self) -> int:
+        return self.source_size if self.source else len(self.data)
+
+    @cached_property
+    def sha256(self) -> str:
+        return self.source_sha256 if self.source else hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def content(self) -> bytes | Path:
+        return self.source or self.data
+
+    @property
+    def pinned(self) -> bool:
+        """Whether a copy sits under data/versions/ (a partition is pinned by its sha256 instead)."""
+        return self.source is None
+
+
+def cell_text(value) -> str:
+    """A value as CSV text the Table Schema reads back: ISO dates, lowercase booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def cell_json(value):
+    """A value as JSON: numbers and booleans as such, dates and times as ISO text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    return cell_text(value)
+
+
+def csv_bytes(names: list[str], rows: list[dict], *, excel: bool = False) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n" if excel else "\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([cell_text(row.get(name)) for name in names])
+    return out.getvalue().encode("utf-8-sig" if excel else "utf-8")
+
+
+def json_bytes(names: list[str], rows: list[dict]) -> bytes:
+    records = [{name: cell_json(row.get(name)) for name in names} for row in rows]
+    return json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+XLSX_MAX_ROWS = 1_048_575      # Excel's sheet limit, less the header row
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>'),
+}
+
+
+def _xlsx_cell(value) -> str:
+    if isinstance(value, bool):
+        return f'<c t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f"<c><v>{cell_text(value)}</v></c>"
+    if value is None:
+        return "<c/>"
+    text = _XML_UNSAFE.sub("\ufffd", cell_text(value))   # dates and times as ISO text: Excel has no time zones
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def xlsx_bytes(title: str, names: list[str], rows: list[dict]) -> bytes:
+    """A one-sheet workbook written directly (inline strings, no shared-string table): a small
+    fraction of a general library's time, and the same bytes for the same rows."""
+    sheet = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
+             "<row>" + "".join(_xlsx_cell(name) for name in names) + "</row>"]
+    sheet += ["<row>" + "".join(_xlsx_cell(row.get(name)) for name in names) + "</row>" for row in rows]
+    sheet.append("</sheetData></worksheet>")
+    workbook = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                f'<sheets><sheet name="{title[:31]}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in [*_XLSX_PARTS.items(), ("xl/workbook.xml", workbook),
+                           ("xl/worksheets/sheet1.xml", "".join(sheet))]:
+            book.writestr(zipfile.ZipInfo(name, ZIP_TIME), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def areas_geojson(model: Model) -> bytes:
+    """Scenic areas as RFC 7946 Points ([lon, lat], WGS-84)."""
+    features = [{
+        "type": "Feature",
+        "id": area.id,
+        "geometry": {"type": "Point", "coordinates": [round(area.lon, 6), round(area.lat, 6)]},
+        "properties": {
+            "id": area.id, "name_zh": area.name.zh, "name_en": area.name.en, "a_level": area.a_level,
+            "admin_code": area.admin_code, "city_zh": area.city.zh, "city_en": area.city.en,
+            "county_zh": area.county.zh, "county_en": area.county.en, "tags": list(area.tags),
+            "coords_approx": area.coords_approx,
+            "coords_point_zh": area.coords_point.zh if area.coords_point else None,
+            "coords_point_en": area.coords_point.en if area.coords_point else None,
+            "coord_uncertainty_km": area.coord_uncertainty_km,
+            "a_level_source": area.a_level_source, "a_level_evidence": area.a_level_evidence,
+            "checked_on": area.check.on.isoformat(),
+            "source": area.source,
+        },
+    } for area in model.areas]
+    return _geojson(features)
+
+
+def routes_geojson(model: Model) -> bytes:
+    """Routes as RFC 7946 LineStrings through their stops in visiting order."""
+    features = []
+    for route in model.routes:
+        areas = [model.area_by_id[spot] for spot in route.spot_ids]
+        coordinates = [[round(a.lon, 6), round(a.lat, 6)] for a in areas]
+        geometry = ({"type": "LineString", "coordinates": coordinates} if len(coordinates) > 1
+                    else {"type": "Point", "coordinates": coordinates[0]})
+        features.append({
+            "type": "Feature",
+            "id": route.id,
+            "geometry": geometry,
+            "properties": {"id": route.id, "name_zh": route.name.zh, "name_en": route.name.en,
+                           "theme": route.theme, "days": len(route.days), "stops": list(route.spot_ids),
+                           "distance_km": route.distance_km, "source": route.source},
+        })
+    return _geojson(features)
+
+
+def _geojson(features: list[dict]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _label(zh: str, en: str) -> Text:
+    return Text(zh, en)
+
+
+def dataset_downloads(spec, rows: list[dict], model: Model) -> list[Download]:
+    """Every file of one dataset, at its stable path."""
+    names, base = spec.field_names, f"{DATA_DIR}/{spec.name}"
+    files = [
+        Download(spec.name, f"{base}.csv", "text/csv", "CSV", _label("CSV（UTF-8）", "CSV (UTF-8)"),
+                 csv_bytes(names, rows)),
+        Download(spec.name, f"{base}.excel.csv", "text/csv", "CSV",
+                 _label("CSV（Excel 用，带 BOM）", "CSV for Excel (UTF-8 with BOM)"),
+                 csv_bytes(names, rows, excel=True)),
+        Download(spec.name, f"{base}.json", "application/json", "JSON", _label("JSON", "JSON"),
+                 json_bytes(names, rows)),
+    ]
+    if len(rows) <= XLSX_MAX_ROWS:
+        files.append(Download(spec.name, f"{base}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
+                              _label("Excel 工作簿（XLSX）", "Excel workbook (XLSX)"), xlsx_bytes(spec.name, names,
+                                                                                             rows)))
+    geo = {"scenic_areas": areas_geojson, "routes": routes_geojson}.get(spec.name)
+    if geo:
+        files.append(Download(spec.name, f"{base}.geojson", "application/geo+json", "GEOJSON",
+                              _label("GeoJSON（WGS-84）", "GeoJSON (WGS-84)"), geo(model)))
+    return files
+
+
+def partition_downloads(table: PartitionedTable, package: PackageSpec) -> list[Download]:
+    """A partitioned dataset's files, one per partition, published byte for byte; the demo
+    overlay's are published as demo-YYYY-MM.csv, so that they can never pass for real counts."""
+    files = []
+    for part in table.parts:
+        stem = ("demo-" if package.from_overlay(part.file) else "") + PurePosixPath(part.file).stem
+        files.append(Download(table.name, f"{DATA_DIR}/{table.name}/{stem}.csv", "text/csv", "CSV",
+                              _label(f"CSV（UTF-8）{stem}", f"CSV (UTF-8) {stem}"),
+                              source=package.root.parent / part.file, source_size=part.size,
+                              source_sha256=part.sha256))
+    return files
+
+
+def version_id(downloads: list[Download]) -> str:
+    if all(d.pinned for d in downloads):
+        return downloads[0].sha256[:12]
+    return hashlib.sha256("".join(d.sha256 for d in downloads).encode("ascii")).hexdigest()[:12]
+
+
+def versioned(downloads: list[Download]) -> list[Download]:
+    """The same files again under data/versions/<id>/, id from the dataset's CSV bytes."""
+    version = version_id(downloads)
+    return [Download(d.dataset, f"{DATA_DIR}/versions/{version}/{d.path.rsplit('/', 1)[1]}", d.media_type,
+                     d.format_code, d.label, d.data) for d in downloads if d.pinned]
+
+
+def published_descriptor(package: PackageSpec, csv_files: dict[str, list[Download]],
+                         base_url: str | None = None) -> dict:
+    """datapackage.json as partners get it: our descriptor without the loader's x-source, each
+    resource pointing at its CSV (a path relative to data/) with bytes and sha256; a partitioned
+    one at all its files (multipart; as URLs under `base_url` if given), each file's bytes and
+    sha256 in x-parts."""
+    descriptor = {key: value for key, value in package.descriptor.items()
+                  if key not in ("resources", "x-region")}
+    descriptor["resources"] = []
+
+    def where(d: Download) -> str:
+        return base_url + d.path if base_url and not d.pinned else d.path.removeprefix(f"{DATA_DIR}/")
+
+    for spec in package.resources:
+        files = csv_files[spec.name]
+        resource = {key: value for key, value in package.entry(spec.name).items()
+                    if key not in ("x-source", "schema")}
+        resource.update({"path": where(files[0]), "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"})
+        if files[0].pinned:
+            resource.update({"bytes": files[0].size, "hash": f"sha256:{files[0].sha256}"})
+        else:
+            resource["path"] = [where(d) for d in files]
+            resource["x-parts"] = [{"path": where(d), "bytes": d.size, "hash": f"sha256:{d.sha256}"} for d in files]
+        resource["schema"] = spec.schema
+        descriptor["resources"].append(resource)
+    return descriptor
+
+
+def package_downloads(package: PackageSpec, csv_files: dict[str, list[Download]], base_url: str) -> list[Download]:
+    """datapackage.json, and a zip of it with every single-file CSV. In the zip's descriptor the
+    partitioned files are linked by URL, not copied: a year of counts would make it huge."""
+    descriptor = _json(published_descriptor(package, csv_files))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME),
+                        _json(published_descriptor(package, csv_files, base_url)), compress_type=zipfile.ZIP_DEFLATED)
+        for spec in package.resources:
+            for d in csv_files[spec.name]:
+                if d.pinned:
+                    bundle.writestr(zipfile.ZipInfo(d.path.removeprefix(f"{DATA_DIR}/"), ZIP_TIME), d.data,
+                                    compress_type=zipfile.ZIP_DEFLATED)
+    return [
+        Download("package", f"{DATA_DIR}/datapackage.json", "application/json", "JSON",
+                 _label("Data Package 描述文件", "Data Package descriptor"), descriptor),
+        Download("package", f"{DATA_DIR}/{package.descriptor['name']}.zip", "application/zip", "ZIP",
+                 _label("全部数据（zip）", "Everything (zip)"), out.getvalue()),
+    ]
+
+
+def _json(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=1, default=cell_text).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Exports:
+    by_dataset: dict[str, list[Download]]     # stable paths, per dataset
+    package: list[Download]                   # datapackage.json and the zip
+    versions: dict[str, str]                  # dataset -> version id
+
+    @property
+    def all_files(self) -> list[Download]:
+        stable = [d for files in self.by_dataset.values() for d in files]
+        pinned = [d for files in self.by_dataset.values() for d in versioned(files)]
+        return stable + pinned + self.package
+
+
+def build_exports(package: PackageSpec, typed: dict[str, list[dict]], partitioned: dict[str, PartitionedTable],
+                  model: Model, base_url: str) -> Exports:
+    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package)
+                  if spec.name in partitioned and partitioned[spec.name].parts
+                  else dataset_downloads(spec, typed.get(spec.name, []), model)
+                  for spec in package.resources}
+    csv_files = {name: files if name in partitioned else files[:1] for name, files in by_dataset.items()}
+    return Exports(by_dataset, package_downloads(package, csv_files, base_url),
+                   {name: version_id(files) for name, files in by_dataset.items()})

@@ -1,0 +1,177 @@
+"""Everything partners read by machine, from the validated tables and the model: downloads,
+datapackage.json, the DCAT-AP catalog (JSON-LD and Turtle), CAP alerts and their Atom index,
+an Atom feed of changes per dataset, and the latest crowd levels as JSON.
+
+Returns the files as Pages (copied unchanged into the site) and one Dataset record per dataset for
+the dataset pages: its data dictionary, downloads (size, sha256), change history and schema.org
+description, built once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+from tourhub.core.page import Page
+from tourhub.model.quality import quality_json
+from tourhub.model.records import Model, marked
+from tourhub.publish import cap, dcat
+from tourhub.publish.atom import AtomEntry, atom_feed
+from tourhub.publish.dictionary import DatasetFacts, dataset_facts
+from tourhub.publish.exports import Download, Exports, build_exports
+from tourhub.publish.history import History
+
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+TABLE_SCHEMA_SPEC = "https://specs.frictionlessdata.io/table-schema/"
+
+
+@dataclass(frozen=True)
+class Dataset(DatasetFacts):
+    """One dataset as the site shows it and partners read it."""
+
+    downloads: tuple[Download, ...] = ()
+    package_files: tuple[Download, ...] = ()    # the whole Data Package: datapackage.json and the zip
+    version: str = ""
+    history: History | None = None
+    publisher: dict[str, str] = field(default_factory=dict)
+    schema_org: str = ""                         # JSON-LD, ready for a script element
+
+
+@dataclass(frozen=True)
+class Publication:
+    files: list[Page]
+    datasets: list[Dataset]      # one per dataset, for the catalog pages
+
+
+def _absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _distributions(files: list[Download], base_url: str) -> tuple[dcat.Distribution, ...]:
+    return tuple(dcat.Distribution(
+        url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
+        title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in files)
+
+
+def _bbox(model: Model) -> tuple[float, float, float, float] | None:
+    if not model.areas:
+        return None
+    lons, lats = [a.lon for a in model.areas], [a.lat for a in model.areas]
+    return (round(min(lons), 4), round(min(lats), 4), round(max(lons), 4), round(max(lats), 4))
+
+
+def dataset_info(entry: DatasetFacts, downloads: list[Download], history: History, package_meta: dict,
+                 model: Model, base_url: str) -> dcat.DatasetInfo:
+    publisher = package_meta.get("x-publisher", {})
+    temporal = entry.temporal
+    return dcat.DatasetInfo(
+        name=entry.name, title_zh=entry.title["zh"], title_en=entry.title["en"],
+        description_zh=entry.description["zh"], description_en=entry.description["en"],
+        landing_page=_absolute(base_url, f"data/{entry.name}/"),
+        keywords=tuple(package_meta.get("keywords", [])),
+        publisher_zh=publisher.get("zh", ""), publisher_en=publisher.get("en", ""),
+        contact_url=_absolute(base_url, package_meta.get("x-contact", "about/")),
+        frequency=entry.frequency,
+        temporal_start=temporal[0] if temporal else None, temporal_end=temporal[1] if temporal else None,
+        bbox=_bbox(model), modified=history.data_changed or model.built_at, issued=None,
+        distributions=_distributions(downloads, base_url),
+        conforms_to=TABLE_SCHEMA_SPEC)
+
+
+DATA_PACKAGE_SPEC = "https://specs.frictionlessdata.io/data-package/"
+
+
+def package_info(descriptor: dict, files: list[Download], tables: list[dcat.DatasetInfo],
+                 base_url: str) -> dcat.DatasetInfo:
+    """The whole Data Package as one more DCAT dataset: datapackage.json and the zip."""
+    starts = [t.temporal_start for t in tables if t.temporal_start]
+    ends = [t.temporal_end for t in tables if t.temporal_end]
+    first = tables[0]
+    return dcat.DatasetInfo(
+        name=descriptor["name"], title_zh=descriptor.get("x-title-zh", ""), title_en=descriptor.get("title", ""),
+        description_zh=descriptor.get("x-description-zh", ""), description_en=descriptor.get("description", ""),
+        landing_page=_absolute(base_url, "data/"), keywords=first.keywords,
+        publisher_zh=first.publisher_zh, publisher_en=first.publisher_en, contact_url=first.contact_url,
+        frequency="IRREG", temporal_start=min(starts, default=None), temporal_end=max(ends, default=None),
+        bbox=first.bbox, modified=max((t.modified for t in tables if t.modified), default=None), issued=None,
+        distributions=_distributions(files, base_url),
+        conforms_to=DATA_PACKAGE_SPEC)
+
+
+def change_feed(entry: DatasetFacts, history: History, base_url: str, built_at: datetime) -> bytes:
+    """An Atom feed announcing each change of one dataset."""
+    page = _absolute(base_url, f"data/{entry.name}/")
+    entries = [AtomEntry(
+        id=f"{page}#change-{change.commit[:12]}-{'schema' if change.schema_changed else 'data'}",
+        title=_change_title(entry, change), updated=change.when, link=page, link_type="text/html",
+        summary=change.subject) for change in history.changes]
+    return atom_feed(feed_id=_absolute(base_url, f"data/{entry.name}.atom"),
+                     title=f"{entry.title['zh']} / {entry.title['en']}",
+                     updated=history.data_changed or built_at,
+                     self_url=_absolute(base_url, f"data/{entry.name}.atom"), alternate_url=page,
+                     entries=entries, author="巴蜀文旅开放数据 · Bashu Travel Open Data")
+
+
+def _change_title(entry: DatasetFacts, change) -> str:
+    if change.schema_changed:
+        return (f"字段变更 / schema changed: +{', '.join(change.fields_added) or '—'} "
+                f"−{', '.join(change.fields_removed) or '—'}")
+    return (f"新增 {change.added}、删除 {change.removed}、修改 {change.changed} 行 / "
+            f"{change.added} added, {change.removed} removed, {change.changed} changed")
+
+
+def crowd_feed(model: Model) -> bytes:
+    """data/crowd/latest.json: each area's latest level, for map and travel apps. An entry
+    computed from invented counts or an invented capacity (the demo) says so in `illustrative`
+    and in its label; with no partner feed connected, `areas` is empty and `live` false."""
+    areas = []
+    for area_id, occ in sorted(model.occupancy_by_area.items()):
+        area = model.area_by_id[area_id]
+        invented = occ.illustrative
+        areas.append({
+            "id": area_id, "name_zh": area.name.zh, "name_en": area.name.en, "lon": area.lon, "lat": area.lat,
+            "observed_at": occ.observed_at.isoformat(), "window": occ.window, "count": occ.count,
+            "capacity": occ.capacity, "capacity_source": area.capacity.source if area.capacity else None,
+            "percent": occ.percent, "level": occ.level.level, "level_rank": occ.level.rank,
+            "colour": occ.level.colour, "label_zh": marked(occ.level.label.zh, invented, "zh"),
+            "label_en": marked(occ.level.label.en, invented, "en"),
+            "stale": occ.stale, "scheme": occ.scheme.id, "illustrative": invented,
+        })
+    return json.dumps({"built_at": model.built_at.isoformat(), "demo": model.demo, "live": bool(model.sources),
+                       "areas": areas}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def build_publication(validated, model: Model, histories: dict[str, History], base_url: str) -> Publication:
+    package = validated.package
+    exports: Exports = build_exports(package, validated.typed, validated.partitioned, model, base_url)
+    infos = []
+    datasets = []
+    files = [Page(d.path, d.content) for d in exports.all_files]
+    for facts in dataset_facts(package, validated.typed, validated.partitioned):
+        downloads, history = exports.by_dataset[facts.name], histories[facts.name]
+        info = dataset_info(facts, downloads, history, package.descriptor, model, base_url)
+        infos.append(info)
+        datasets.append(Dataset(
+            **{f.name: getattr(facts, f.name) for f in fields(DatasetFacts)},
+            downloads=tuple(downloads), package_files=tuple(exports.package), version=exports.versions[facts.name],
+            history=history, publisher=package.descriptor.get("x-publisher", {"zh": "", "en": ""}),
+            schema_org=dcat.json_for_script(dcat.schema_org_dataset(info, LICENCE_URL))))
+        files.append(Page(f"data/{facts.name}.atom", change_feed(facts, history, base_url, model.built_at)))
+    descriptor = package.descriptor
+    infos.append(package_info(descriptor, exports.package, infos, base_url))
+    catalog = dcat.CatalogInfo(
+        title_zh=descriptor.get("x-title-zh", ""), title_en=descriptor.get("title", ""),
+        description_zh=descriptor.get("x-description-zh", ""), description_en=descriptor.get("description", ""),
+        homepage=base_url, publisher_zh=descriptor.get("x-publisher", {}).get("zh", ""),
+        publisher_en=descriptor.get("x-publisher", {}).get("en", ""), licence_url=LICENCE_URL,
+        modified=max((h.data_changed for h in histories.values() if h.data_changed), default=model.built_at),
+        issued=None, datasets=tuple(infos))
+    document = dcat.catalog_jsonld(catalog, base_url)
+    files += [
+        Page("catalog.jsonld", json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")),
+        Page("catalog.ttl", dcat.catalog_turtle(document).encode("utf-8")),
+        Page("data/crowd/latest.json", crowd_feed(model)),
+        Page("data/quality.json", quality_json(model)),
+        *cap.cap_files(model, base_url),
+    ]
+    return Publication(files, datasets)

@@ -1,0 +1,83 @@
+"""What the browser reads: the alert banner and quick links (handed to the theme as
+`config.extra.hub`) and small JSON files for in-page tools (the certificate lookup).
+
+Everything here is derived from the model at build time; scripts in site_src/assets/js/ only
+re-check it against the visitor's clock (an alert that expired since the build is hidden).
+"""
+from __future__ import annotations
+
+import json
+from tourhub.site.i18n import LANGS, translate
+from tourhub.model.records import SEVERITY_ORDER, Model, marked
+from tourhub.core.page import Page
+
+BANNER_SEVERITIES = ("Extreme", "Severe")
+PREFIX = {"zh": "", "en": "en/"}
+QUICKLINKS = ("routes", "areas", "crowds", "notices", "standards", "data", "guide")
+
+
+def _both(key: str, **params) -> dict[str, str]:
+    return {lang: translate(key, lang, **params) for lang in LANGS}
+
+
+def banner_alerts(model: Model) -> list[dict]:
+    """Severe and Extreme notices in force now or later, most severe first, for every page."""
+    shown = [(n, n.expires) for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
+             and model.notice_state(n) in ("active", "upcoming")]
+    shown.sort(key=lambda pair: (SEVERITY_ORDER.index(pair[0].severity), pair[0].effective.start))
+    return [{
+        "id": n.id,
+        "severity": n.severity,
+        "severity_label": _both(f"severity_{n.severity.lower()}"),
+        "headline": {lang: marked(n.headline.in_(lang), n.illustrative, lang) for lang in LANGS},
+        "illustrative": n.illustrative,
+        "until_label": _both("until", time=expires.local_text()),
+        "effective": n.effective.start.isoformat(),
+        "expires": expires.end.isoformat(),
+        "upcoming": model.notice_state(n) == "upcoming",
+    } for n, expires in shown]
+
+
+def theme_extra(model: Model, dev_reload: bool = False) -> dict:
+    """`config.extra.hub`: all the theme override (site_src/overrides/main.html) needs."""
+    return {
+        "alerts": banner_alerts(model),
+        "prefix": PREFIX,
+        "quicklinks": {lang: [{"path": f"{PREFIX[lang]}{key}/", "label": translate(key + "_short", lang)}
+                              for key in QUICKLINKS] for lang in LANGS},
+        "quicklinks_label": _both("quicklinks"),
+        "search_label": _both("search"),
+        "search_placeholder": _both("search_placeholder"),
+        "built_at": model.built_at.isoformat(),
+        "dev_reload": dev_reload,        # `build.py serve` only: reload when a new build is ready
+        "demo": _both("demo_banner") if model.demo else None,   # on every page of a demo build
+    }
+
+
+def certificate_records(model: Model) -> list[dict]:
+    """One row per certification for the lookup: the status as of the build, and the dates the
+    browser needs to tell `expired` itself if the build is older than valid_until."""
+    today = model.built_at.date()
+    rows = []
+    for cert in model.certifications:
+        standard = model.standard_by_code.get(cert.standard)
+        rows.append({
+            "id": cert.id,
+            "no": cert.certificate_no,
+            "holder": {"zh": cert.holder.zh, "en": cert.holder.en},
+            "level": cert.level,
+            "standard": cert.standard,
+            "standard_title": {lang: standard.title.in_(lang) for lang in LANGS} if standard else None,
+            "issuer": {"zh": cert.issuer.zh, "en": cert.issuer.en},
+            "valid_from": cert.valid_from.isoformat() if cert.valid_from else None,
+            "valid_until": cert.valid_until.isoformat() if cert.valid_until else None,
+            "status": cert.status_on(today),
+            "illustrative": cert.illustrative,
+        })
+    return rows
+
+
+def client_files(model: Model) -> list[Page]:
+    lookup = {"built_at": model.built_at.isoformat(), "certifications": certificate_records(model)}
+    return [Page("assets/data/certifications.json",
+                 json.dumps(lookup, ensure_ascii=False, separators=(",", ":")))]

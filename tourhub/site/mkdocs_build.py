@@ -1,0 +1,192 @@
+"""Stage the docs, run `mkdocs build --strict` into a new folder, and swap it into place.
+
+The previous site stays byte-for-byte untouched until the new one is complete: MkDocs writes
+into a fresh sibling folder, and only a finished build is exchanged with `site/` (atomically
+with renameat2(RENAME_EXCHANGE) on Linux, else two renames).
+"""
+from __future__ import annotations
+
+import base64
+import ctypes
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tourhub.core.page import Page
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+class SiteBuildFailed(Exception):
+    """MkDocs refused the staged pages (strict mode turns every warning into this)."""
+
+
+def stage(root: Path, staging: Path, pages: list[Page]) -> Path:
+    """A fresh docs folder: hand-written pages and assets from site_src/, then generated pages."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    docs = staging / "docs"
+    shutil.copytree(root / "site_src" / "pages", docs)
+    if (root / "site_src" / "assets").is_dir():
+        shutil.copytree(root / "site_src" / "assets", docs / "assets")
+    for page in pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(page.content, Path):
+            _link_or_copy(page.content, target)
+        elif isinstance(page.content, bytes):
+            target.write_bytes(page.content)
+        else:
+            target.write_text(page.content, encoding="utf-8")
+    return docs
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where possible (a month of counts is not copied into staging; MkDocs copies
+    it into the site), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None,
+                 site_url: str | None = None) -> None:
+    """`mkdocs build --strict` in this process, into `site_dir`; `hub` becomes config.extra.hub
+    for the theme overrides."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    handler = _Collect()
+    logging.getLogger("mkdocs").addHandler(handler)
+    try:
+        config = load_config(str(config_file), strict=True, docs_dir=str(docs), site_dir=str(site_dir))
+        if hub is not None:
+            config.extra["hub"] = hub
+        if site_url:
+            config.site_url = site_url
+        tiles = (config.extra.get("map_tiles") or {}).get("url")
+        config.plugins["tourhub/finish-pages"] = _FinishPages(tiles)   # type: ignore[assignment]  # MkDocs accepts any plugin
+        build(config)
+    except (Abort, MkDocsException) as error:
+        raise SiteBuildFailed("\n".join([*handler.messages, str(error)])) from error
+    finally:
+        logging.getLogger("mkdocs").removeHandler(handler)
+
+
+class _FinishPages:
+    """Last touches on every built page: English pages under en/ declare lang="en" (Material
+    writes one `<html lang>` for the whole site; browsers, screen readers and Pagefind need each
+    page's own), external links get rel="noopener", and a Content-Security-Policy goes first in
+    <head>."""
+
+    def __init__(self, tiles_url: str | None = None):
+        self.tiles_origin = _origin(tiles_url)
+
+    def on_post_page(self, output: str, page, config) -> str:
+        if page.file.src_uri.startswith("en/"):
+            output = output.replace('<html lang="zh"', '<html lang="en"', 1)
+        return self._secured(output)
+
+    def on_post_template(self, output: str, template_name: str, config) -> str:
+        """Static pages such as 404.html get the same policy and link treatment."""
+        return self._secured(output) if template_name.endswith(".html") and "<head>" in output else output
+
+    def _secured(self, output: str) -> str:
+        output = _EXTERNAL_LINK.sub(_with_noopener, output)
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(output, self.tiles_origin)}">'
+        return output.replace("<head>", "<head>\n    " + meta, 1)
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.S | re.I)
+_EXTERNAL_LINK = re.compile(r'<a\s([^>]*?href="https?://[^"]*"[^>]*)>', re.I)
+_EXECUTABLE = re.compile(r'type="(?!text/javascript|module|application/javascript)[^"]*"', re.I)
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url.replace("{s}", "a").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else None
+
+
+def _with_noopener(match: re.Match) -> str:
+    attributes = match.group(1)
+    rel = re.search(r'rel="([^"]*)"', attributes)
+    if rel is None:
+        return f'<a {attributes} rel="noopener">'
+    if "noopener" in rel.group(1).split():
+        return match.group(0)
+    return "<a " + attributes.replace(rel.group(0), f'rel="{rel.group(1)} noopener"') + ">"
+
+
+def content_security_policy(html: str, tiles_origin: str | None = None) -> str:
+    """Scripts only from this site or, inline, by hash (the theme's few); WebAssembly for the
+    search; images also from the map-tile host, which a visitor must ask for."""
+    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+                     for attributes, body in _INLINE_SCRIPT.findall(html)
+                     if not _EXECUTABLE.search(attributes)})
+    images = " ".join(["'self'", "data:"] + ([tiles_origin] if tiles_origin else []))
+    return "; ".join([
+        "default-src 'self'", f"script-src 'self' 'wasm-unsafe-eval' {' '.join(hashes)}".strip(),
+        "style-src 'self' 'unsafe-inline'", f"img-src {images}", "font-src 'self' data:",
+        "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'"])
+
+
+def index_search(site_dir: Path) -> None:
+    """Pagefind's index into site_dir/pagefind/: Chinese segmented (extended build), fetched in
+    small chunks only when a visitor types a search."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    if done.returncode != 0 or not (site_dir / "pagefind" / "pagefind.js").is_file():
+        raise SiteBuildFailed(f"pagefind failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def new_site_dir(site: Path) -> Path:
+    site.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{site.name}.new-", dir=site.parent))
+
+
+def publish(new: Path, site: Path) -> None:
+    """Put the finished build `new` at `site`; the old site, if any, is removed afterwards."""
+    if site.exists() and _exchange(new, site):
+        shutil.rmtree(new)  # `new` now holds the previous site
+        return
+    if site.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{site.name}.old-", dir=site.parent))
+        os.rename(site, old / "site")
+        os.rename(new, site)
+        shutil.rmtree(old)
+    else:
+        os.rename(new, site)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
+def discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
