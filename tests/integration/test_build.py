@@ -7,7 +7,9 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import NOW
+import pytest
+
+from tests.conftest import NOW, make_project
 from tourhub import pipeline
 
 
@@ -16,14 +18,20 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory) -> Path:
+    """The small fixture project built once at NOW, for the tests that only read it."""
+    return built(make_project(tmp_path_factory.mktemp("fixture-site")))
+
+
 def built(project: Path) -> Path:
     result = pipeline.build(project, NOW)
     assert result.ok, (result.problems, result.error)
     return project / "site"
 
 
-def test_build_writes_home_route_area_and_catalog_pages_in_both_languages(project: Path):
-    site = built(project)
+def test_build_writes_home_route_area_and_catalog_pages_in_both_languages(fixture_site: Path):
+    site = fixture_site
     for lang in ("", "en/"):
         for page in ("index.html", "routes/index.html", "routes/red-route/index.html",
                      "areas/index.html", "areas/huayingshan/index.html", "notices/index.html",
@@ -36,8 +44,8 @@ def test_build_writes_home_route_area_and_catalog_pages_in_both_languages(projec
     assert "Huaying Mountain red-tourism trip" in english and 'href="../../../routes/red-route/"' in english
 
 
-def test_a_capacity_shows_when_it_was_published_and_where(project: Path):
-    site = built(project)
+def test_a_capacity_shows_when_it_was_published_and_where(fixture_site: Path):
+    site = fixture_site
     area = (site / "areas/huayingshan/index.html").read_text(encoding="utf-8")
     assert '20000 人 (2015年公布, <a href="https://example.org/capacities" rel="noopener">来源</a>)' in area
     english = (site / "en/areas/huayingshan/index.html").read_text(encoding="utf-8")
@@ -67,15 +75,15 @@ def test_notice_states_follow_the_build_time(project: Path):
     assert notice_state(project, NOW + timedelta(days=2), "fog-alert") == "已取消"
 
 
-def test_nav_lists_section_pages_only(project: Path):
-    site = built(project)
+def test_nav_lists_section_pages_only(fixture_site: Path):
+    site = fixture_site
     home = (site / "index.html").read_text(encoding="utf-8")
     nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
     assert "routes/red-route/" not in nav and "areas/huayingshan/" not in nav
 
 
-def test_no_page_loads_anything_from_another_host(project: Path):
-    site = built(project)
+def test_no_page_loads_anything_from_another_host(fixture_site: Path):
+    site = fixture_site
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         loaded = re.findall(r'<(?:script|img|iframe|source|video|audio)[^>]+src="([^"]+)"', html)
@@ -127,16 +135,16 @@ def test_a_second_build_replaces_the_site_with_the_new_data(project: Path):
     assert not list(project.glob(".site.*"))
 
 
-def test_the_editors_guide_explains_every_problem_code_in_both_languages(project: Path):
+def test_the_editors_guide_explains_every_problem_code_in_both_languages(fixture_site: Path):
     from tourhub.check.problems import RULES
-    site = built(project)
+    site = fixture_site
     for lang in ("", "en/"):
         html = (site / lang / "guide" / "index.html").read_text(encoding="utf-8")
         assert set(re.findall(r'<tr id="([a-z0-9-]+)">', html)) == set(RULES)
 
 
-def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scripts(project: Path):
-    site = built(project)
+def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scripts(fixture_site: Path):
+    site = fixture_site
     pages = list(site.rglob("*.html"))
     assert len(pages) > 20
     for page in pages:
