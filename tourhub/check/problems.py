@@ -27,6 +27,22 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
+class FeedMessage:
+    """What a partner feed's failure says, from the catalogue: `rule` and its `params`, in
+    each language without the feed's name (the Problem built from it adds that)."""
+
+    rule: str
+    params: Mapping[str, object]
+
+    @property
+    def message_zh(self) -> str:
+        return RULES[self.rule].detail("zh", self.params)
+
+    @property
+    def message_en(self) -> str:
+        return RULES[self.rule].detail("en", self.params)
+
+
 def _rule(code: str, zh: str, en: str, severity: str = "error") -> None:
     RULES[code] = Rule(code, zh, en, severity)
 

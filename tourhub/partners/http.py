@@ -36,7 +36,7 @@ import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from tourhub.check.problems import RULES
+from tourhub.check.problems import FeedMessage
 
 USER_AGENT = "bashu-travel-hub/0.1.0"
 CHUNK_BYTES = 65536
@@ -104,7 +104,7 @@ class Fetched:
     wire_bytes: int
 
 
-class FetchError(Exception):
+class FetchError(FeedMessage, Exception):
     """A failed fetch: a stable `code` (the kind of failure, which says whether to try again),
     the `rule` of the problem catalogue (tourhub/check/problems.py) whose message it is, with its
     `params`, and whether to try later. `retry_after_s` is the wait the server asked for
@@ -119,14 +119,6 @@ class FetchError(Exception):
         self.retryable = retryable
         self.retry_after_s = retry_after_s
         super().__init__(str(self))
-
-    @property
-    def message_zh(self) -> str:
-        return RULES[self.rule].detail("zh", self.params)
-
-    @property
-    def message_en(self) -> str:
-        return RULES[self.rule].detail("en", self.params)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message_zh} / {self.message_en}"

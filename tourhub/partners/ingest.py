@@ -32,7 +32,7 @@ from dateutil.parser import isoparse  # what Frictionless itself parses datetime
 from frictionless import Resource, Schema
 
 from tourhub.check.frictionless_errors import broken_constraint, first_row
-from tourhub.check.problems import RULES
+from tourhub.check.problems import FeedMessage
 from tourhub.check.rules import MARKUP
 from tourhub.core.dates import CHINA
 from tourhub.core.files import atomic_writer
@@ -50,7 +50,7 @@ Values = tuple[int, str, str]          # (count, method, source)
 
 
 @dataclass(frozen=True)
-class PayloadProblem:
+class PayloadProblem(FeedMessage):
     """Why a payload is rejected: the `rule` of the problem catalogue (payload-…) with its
     `params`; `code` is the kind (encoding, parse, columns-missing, columns-extra, type,
     constraint, unknown-area, no-capacity, time-offset, future, duplicate, markup)."""
@@ -60,14 +60,6 @@ class PayloadProblem:
     field: str | None
     rule: str
     params: dict
-
-    @property
-    def message_zh(self) -> str:
-        return RULES[self.rule].detail("zh", self.params)
-
-    @property
-    def message_en(self) -> str:
-        return RULES[self.rule].detail("en", self.params)
 
 
 @dataclass(frozen=True)
