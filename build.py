@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tourhub import pipeline
 from tourhub.check.problems import format_github, format_json, format_summary, format_text, has_errors
+from tourhub.core.lock import RepositoryBusy
 
 ROOT = Path(__file__).resolve().parent
 
@@ -44,7 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except RepositoryBusy as busy:
+        print(busy, file=sys.stderr)
+        return 1
 
+
+def _run(args: argparse.Namespace) -> int:
     root = args.project.resolve()
     if args.command == "fetch":
         return _fetch(root, args.sources)
@@ -122,7 +130,7 @@ def _fetch(root: Path, sources: Path | None) -> int:
     for o in outcomes:
         print(f"{o.source_id}: {o.status} · {o.accepted} 行收到 / rows received · {o.added} 新增 / added · "
               f"{o.unchanged} 已有 / unchanged · {o.conflicts} 冲突 / conflicts", file=sys.stderr)
-    failed = bool(stopped) or any(not o.ok for o in outcomes)
+    failed = has_errors(stopped) or any(not o.ok for o in outcomes)
     print("有数据源失败，已保留全部有效数据 / Some feeds failed; everything good was kept." if failed
           else f"{len(outcomes)} 个数据源全部成功 / all {len(outcomes)} feeds succeeded.", file=sys.stderr)
     return 1 if failed else 0

@@ -48,10 +48,12 @@ TIME_KEYS = re.compile(r"^(sent|effective|expires): ([0-9T:+\-]+)$", re.M)
 
 
 def hourly_counts(areas: dict, now: datetime) -> list[dict]:
-    """Cumulative visitors today, every hour from 08:00 (China time) up to now."""
+    """Cumulative visitors today, every hour from 08:00 (China time; before then, from midnight)
+    up to now: never a row of yesterday (a new day's count starts afresh, and its month may be
+    another file) and never one after now."""
     now = now.astimezone(CST).replace(minute=0, second=0, microsecond=0)
-    start = now.replace(hour=8) if now.hour >= 9 else now - timedelta(hours=1)
-    hours = max(1, int((now - start) / timedelta(hours=1)))
+    start = now.replace(hour=8) if now.hour >= 8 else now.replace(hour=0)
+    hours = int((now - start) / timedelta(hours=1))
     rows = []
     for step in range(hours + 1):
         at = start + timedelta(hours=step)
@@ -152,6 +154,7 @@ def demo_project(target: Path, partners_url: str | None, now: datetime) -> Path:
   max_bytes: 1048576
   expected_every: PT1H
   maintainer: 演示 / demo
+  allow_private_network: true
 - id: demo-chongqing
   name_zh: 重庆智慧旅游平台（演示，虚构数据）
   name_en: Chongqing smart-tourism platform (demo)
@@ -163,6 +166,7 @@ def demo_project(target: Path, partners_url: str | None, now: datetime) -> Path:
   max_bytes: 1048576
   expected_every: PT1H
   maintainer: 演示 / demo
+  allow_private_network: true
 """, encoding="utf-8")
     return target
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import yaml
 
+from tourhub.check.containment import site_source_problems
 from tourhub.check.partitions import project_cache
 from tourhub.check.problems import Problem, has_errors
 from tourhub.check.validate import Validated, validate_datasets
+from tourhub.core.lock import remove_leftovers, repository_lock
 from tourhub.model.build import build_model
 from tourhub.model.crowd_warnings import with_crowd_warnings
 from tourhub.model.records import Model
@@ -54,16 +56,30 @@ def overlay_of(root: Path, demo: bool) -> Path | None:
 
 
 def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None, demo: bool = False) -> Validated:
-    """Validate the project's datasets (with the demo overlay laid over them if `demo`); CSV
-    partitions checked before are reused from `cache_dir` (default build/cache/partitions)."""
-    return validate_datasets(root / "datasets", now, cache_dir or project_cache(root), overlay_of(root, demo))
+    """Validate the project's datasets (with the demo overlay laid over them if `demo`) and what
+    the site is made of; CSV partitions checked before are reused from `cache_dir` (default
+    build/cache/partitions)."""
+    validated = validate_datasets(root / "datasets", now, cache_dir or project_cache(root), overlay_of(root, demo))
+    validated.problems += site_source_problems(root)
+    return validated
 
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
           staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None,
           demo: bool = False) -> BuildResult:
     """Validate and build. A demo build (the overlay of invented records laid over the real data)
-    goes to build/demo-site/ unless `site` says otherwise, never to site/."""
+    goes to build/demo-site/ unless `site` says otherwise, never to site/.
+
+    The whole build holds the repository's lock: the partitions it checks are the ones it
+    publishes (a fetch merges only between builds), and two builds never share build/staging.
+    What an interrupted run left behind is removed first."""
+    with repository_lock(root, "build --demo" if demo else "build"):
+        remove_leftovers(root, (root / "datasets", root / DEMO_DIR))
+        return _build(root, now, site, staging, dev_reload, cache_dir, demo)
+
+
+def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | None, dev_reload: bool,
+           cache_dir: Path | None, demo: bool) -> BuildResult:
     now = now or datetime.now(UTC)
     site = site or (root / "build" / "demo-site" if demo else root / "site")
     staging = staging or root / "build" / ("demo-staging" if demo else "staging")
@@ -101,7 +117,10 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
     pages = render_pages(model, publication.datasets, base_url) + client_files(model) + publication.files
-    docs = stage(root, staging, pages)
+    try:
+        docs = stage(root, staging, pages)
+    except SiteBuildFailed as error:
+        return str(error)
     del pages, publication      # staged on disk now
     lap("pages")
     new = new_site_dir(site)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tourhub import pipeline
 from tourhub.check.problems import format_text
+from tourhub.core.lock import RepositoryBusy
 
 WATCHED = ("datasets", "site_src", "mkdocs.yml")
 
@@ -34,7 +35,11 @@ class Builds:
         self.number = 0
 
     def run(self, root: Path) -> bool:
-        result = pipeline.build(root, dev_reload=True)
+        try:
+            result = pipeline.build(root, dev_reload=True)
+        except RepositoryBusy as busy:
+            print(busy, file=sys.stderr, flush=True)
+            return False
         if result.problems:
             print(format_text(result.problems), file=sys.stderr, flush=True)
         if result.ok:
@@ -65,6 +70,15 @@ def handler_class(site: Path, builds: Builds):
                 self.wfile.write(body)
                 return
             super().do_GET()
+
+        def send_head(self):
+            """A path the file system cannot take (a NUL byte, a name too long) is the client's
+            mistake: 400, not a dropped connection and a traceback."""
+            try:
+                return super().send_head()
+            except (ValueError, OSError):
+                self.send_error(400, "Bad request path")
+                return None
     return Handler
 
 

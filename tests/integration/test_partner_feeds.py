@@ -60,7 +60,7 @@ def source(sid: str, url: str, fmt: str = "csv", token_env: str | None = None) -
     token = f"  token_env: {token_env}\n" if token_env else ""
     return (f"- id: {sid}\n  name_zh: 测试\n  name_en: Test\n  url: {url}\n  resource: visitor_observations\n"
             f"  format: {fmt}\n{token}  timeout_s: 2\n  max_bytes: 100000\n  expected_every: PT1H\n"
-            "  maintainer: 测试\n")
+            "  maintainer: 测试\n  allow_private_network: true\n")     # the partners run on 127.0.0.1
 
 
 def project_with(tmp_path: Path, *sources: str) -> Path:

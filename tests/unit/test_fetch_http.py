@@ -151,7 +151,8 @@ def sleeps() -> list[float]:
 
 
 def endpoint(url: str, **overrides) -> Endpoint:
-    settings = {"format": "csv", "timeout_s": 1.0, "max_bytes": MiB, "retries": 0}
+    # the server is on 127.0.0.1, so every endpoint here opts in (test_outbound_policy.py: the refusals)
+    settings = {"format": "csv", "timeout_s": 1.0, "max_bytes": MiB, "retries": 0, "allow_private_network": True}
     settings.update(overrides)
     return Endpoint(url=url, **settings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -111,12 +112,13 @@ def test_the_clock_is_applied_to_a_remembered_month_every_time(project, tmp_path
 
 
 def _altered_payload(data: bytes) -> bytes:
-    """A well-formed document whose payload was changed without its sha256 (for digests.json,
-    whose entries are a file's own sha256: every one set to zeros)."""
+    """A well-formed document whose payload was changed without its sha256 (in digests.json,
+    whose entries are a file's own sha256, every one set to zeros)."""
     document = json.loads(data)
-    if "payload" not in document:
-        return json.dumps({file: entry[:3] + ["0" * 64] for file, entry in document.items()}).encode()
-    document["payload"] = document["payload"].replace('"rows":5', '"rows":6').replace("huayingshan", "elsewhere")
+    altered = re.sub(r"[0-9a-f]{64}", "0" * 64, document["payload"].replace('"rows":5', '"rows":6')
+                     .replace("huayingshan", "elsewhere"))
+    assert altered != document["payload"]
+    document["payload"] = altered
     return json.dumps(document).encode()
 
 

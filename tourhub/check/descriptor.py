@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tourhub.check.load import load_yaml, to_python
+from yaml.nodes import MappingNode, SequenceNode
+
+from tourhub.check.load import Document, Pos, load_yaml, to_python
 from tourhub.check.problems import Problem
+from tourhub.core.files import outside
 
 DESCRIPTOR = "datapackage.yaml"
 
@@ -108,12 +111,18 @@ def load_package(datasets: Path, overlay: Path | None = None) -> tuple[PackageSp
     """The descriptor and its schemas, or None with the problems when any of it is unusable.
     `overlay`: a folder laid over datasets/ (the demo data), or None for the real data alone."""
     descriptor_file = rel(datasets, datasets / DESCRIPTOR)
+    if (datasets / DESCRIPTOR).is_symlink() and outside(datasets / DESCRIPTOR, datasets):
+        return None, [Problem(descriptor_file, 1, 1, "file-path-outside", {"path": DESCRIPTOR})]
     document, problems = load_yaml(datasets / DESCRIPTOR, descriptor_file)
     if document.root is None:
         return None, problems or [Problem(descriptor_file, 1, 1, "file-missing", {"path": DESCRIPTOR})]
     if problems:
         return None, problems
     descriptor = to_python(document.root)
+    if not _descriptor_shape(descriptor):
+        return None, [Problem.at(Pos.of(descriptor_file, document.root), "yaml-shape", {
+            "expected_zh": "数据包描述：含 resources 列表，每项有 name、schema 和 x-source",
+            "expected_en": "a Data Package descriptor: a list of resources, each with a name, a schema and x-source"})]
     resources = []
     for index, resource in enumerate(descriptor.get("resources", [])):
         source = Source(**resource.get("x-source", {}))
@@ -126,19 +135,47 @@ def load_package(datasets: Path, overlay: Path | None = None) -> tuple[PackageSp
         if unsafe:
             continue
         schema_file = rel(datasets, datasets / schema_path)
+        line, column = _value_pos(document.root, index, "schema")
         if not (datasets / schema_path).is_file():
-            line, column = _value_pos(document.root, index, "schema")
             problems.append(Problem(descriptor_file, line, column, "file-missing", {"path": schema_path}))
             continue
+        if outside(datasets / schema_path, datasets):     # a link out of the project: never read
+            problems.append(Problem(descriptor_file, line, column, "file-path-outside", {"path": schema_path}))
+            continue
         schema_doc, schema_problems = load_yaml(datasets / schema_path, schema_file)
-        problems.extend(schema_problems)
-        if schema_doc.root is not None:
+        problems.extend(schema_problems or _schema_shape(schema_doc))
+        if schema_doc.root is not None and not problems:
             resources.append(ResourceSpec(resource["name"], resource.get("title", resource["name"]),
                                           resource.get("x-title-zh", resource["name"]),
                                           to_python(schema_doc.root), source, schema_path))
     if problems:
         return None, problems
     return PackageSpec(datasets, descriptor, tuple(resources), overlay), problems
+
+
+def _descriptor_shape(descriptor) -> bool:
+    known = set(Source.__dataclass_fields__)
+    return isinstance(descriptor, dict) and isinstance(descriptor.get("resources", []), list) and all(
+        isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("schema", ""), str)
+        and isinstance(r.get("x-source", {}), dict) and set(r.get("x-source", {})) <= known
+        for r in descriptor.get("resources", []))
+
+
+def _schema_shape(document: Document) -> list[Problem]:
+    """A Table Schema is a mapping whose `fields` is a list of mappings, each with a name."""
+    root = document.root
+    if root is None:
+        return []
+    fields = next((value for key, value in root.value if key.value == "fields"), None) \
+        if isinstance(root, MappingNode) else None
+    named = [isinstance(item, MappingNode) and any(key.value == "name" for key, _ in item.value)
+             for item in fields.value] if isinstance(fields, SequenceNode) else [False]
+    if all(named):
+        return []
+    where = fields if fields is not None else root
+    return [Problem.at(Pos.of(document.file, where), "yaml-shape", {
+        "expected_zh": "表结构（Table Schema）：含 fields 列表，每项有 name",
+        "expected_en": "a Table Schema: a mapping with a list of fields, each with a name"})]
 
 
 def _value_pos(root, index: int, key: str) -> tuple[int, int]:

@@ -230,7 +230,23 @@ def load_yaml(path: Path, file: str, limit: int = MAX_YAML_BYTES) -> tuple[Docum
     if text is None:
         return Document(file, None), problems
     root, problems = parse_yaml(text, file)
-    return Document(file, root), problems
+    return Document(file, root), bidi_controls(text, file) + problems
+
+
+# Embeddings, overrides and isolates (U+202A–202E, U+2066–2069): "Trojan Source" characters
+# that reorder how text is displayed, so a name could read differently on a page than in the data.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_controls(text: str, file: str) -> list[Problem]:
+    """Every direction-changing control character in `text`, at its line and column."""
+    problems = []
+    for match in _BIDI_CONTROL.finditer(text):
+        before = text[:match.start()]
+        line_start = before.rfind("\n") + 1
+        problems.append(Problem(file, before.count("\n") + 1, match.start() - line_start + 1,
+                                "file-bidi-control", {"char": f"U+{ord(match.group()):04X}"}))
+    return problems
 
 
 def scalar_text(node: ScalarNode) -> str | None:

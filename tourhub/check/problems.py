@@ -69,10 +69,18 @@ _rule("file-not-utf8", "文件不是 UTF-8 编码（第 {offset} 字节无法解
 _rule("file-bom", "文件以 BOM（字节顺序标记）开头；请另存为“UTF-8 无 BOM”",
       "The file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
 _rule("file-empty", "文件是空的", "The file is empty")
+_rule("file-line-endings", "文件使用 Windows 换行符（CRLF），第一处在这一行；请以 LF（Unix）换行另存",
+      "The file has Windows line breaks (CRLF), the first on this line; save it with LF (Unix) line endings",
+      "warning")
 _rule("file-control-char", "文件含有不可见的控制字符 {char}；请删除",
       "The file contains the invisible control character {char}; remove it")
-_rule("file-path-outside", "路径“{path}”指向数据目录之外或不是相对路径",
-      "The path \"{path}\" is not a relative path inside the datasets folder")
+_rule("file-bidi-control", "含有会改变文字显示方向的隐藏字符 {char}（可让网页上显示的内容与实际内容不同）；请删除",
+      "Contains the hidden direction-changing character {char} (it can make what a page shows differ from "
+      "what the text says); remove it")
+_rule("file-path-outside", "路径“{path}”指向项目目录之外（或不是项目内的相对路径），不会被读取或发布；"
+      "请把文件本身放进项目",
+      "The path \"{path}\" leads outside the project (or is not a relative path inside it), so it is never "
+      "read or published; put the file itself in the project")
 _rule("file-missing", "找不到文件“{path}”", "File \"{path}\" not found")
 # YAML
 _rule("yaml-syntax", "YAML 语法错误：{reason}", "YAML syntax error: {reason}")
@@ -186,6 +194,10 @@ _rule("scheme-levels-order", "预警等级的阈值必须从 0 开始并逐级�
 _feed("fetch-bad-url", "地址“{url}”不是有效的 http/https 地址", "\"{url}\" is not a valid http/https URL")
 _feed("fetch-bad-url-settings", "数据源设置无效：{reason}", "invalid feed settings: {reason}")
 _feed("fetch-request", "无法发出请求：{reason}", "cannot send the request: {reason}")
+_feed("fetch-address-refused", "{host} 的地址 {address} 不是公网地址（回环、内网或保留地址），未发出请求；请改用合作方公网的 https 地址，只有数据源确在自己的网络内时才在 sources.yaml 中为它设置 allow_private_network: true",
+      "{host} is at {address}, which is not a public address (loopback, private or reserved); no request was made. Use the partner's public https endpoint; set allow_private_network: true in sources.yaml only for a partner on your own network")
+_feed("fetch-address-refused-always", "{host} 的地址 {address} 是云服务器元数据、链路本地、组播或广播等地址，任何数据源都不会访问（allow_private_network 也不例外），未发出请求；请改用合作方公网的 https 地址",
+      "{host} is at {address}, a cloud metadata, link-local, multicast or broadcast address that no feed may reach (not even with allow_private_network); no request was made. Use the partner's public https endpoint")
 _feed("fetch-timeout-headers", "{seconds} 秒内没有连上 {host} 或没有收到响应头",
       "no connection to {host} or no response headers within {seconds} s")
 _feed("fetch-timeout-body", "响应没有在 {seconds} 秒期限内传完（已收到 {received} 字节）",
@@ -274,6 +286,18 @@ _rule("obs-no-capacity", "景区“{value}”有客流观测，但没有最大�
       "Scenic area \"{value}\" has observations but no maximum capacity to compute a level from")
 
 
+EXCERPT = 200       # characters of a value a message quotes: one 50 MB cell must not make 100 MB of output
+
+
+def excerpt(value: object) -> object:
+    """A parameter as a message quotes it: a text (or any value written as one) longer than
+    EXCERPT characters is cut there, with an ellipsis; anything else is returned as it is."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return value if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One broken rule at one place. `file` is relative to the project root, POSIX style."""
@@ -287,6 +311,8 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in RULES:
             raise KeyError(f"unknown problem code {self.code!r}")
+        if any(excerpt(value) is not value for value in self.params.values()):
+            object.__setattr__(self, "params", {key: excerpt(value) for key, value in self.params.items()})
 
     @classmethod
     def at(cls, where, code: str, params: Mapping[str, object] | None = None) -> Problem:

@@ -8,8 +8,8 @@ from tourhub.model.records import Text
 
 # What to do, by the code's family; a few codes get their own advice below.
 FAMILY_FIX: dict[str, Text] = {
-    "file": Text("在编辑器里另存为 UTF-8（无 BOM）纯文本，去掉不可见字符；大文件请拆分。路径只能指向 datasets/ 以内。",
-                 "Save as plain UTF-8 text without BOM, remove invisible characters, split big files; paths must stay inside datasets/."),
+    "file": Text("在编辑器里另存为 UTF-8（无 BOM）纯文本，去掉不可见字符；大文件请拆分。",
+                 "Save as plain UTF-8 text without BOM, remove invisible characters, split big files."),
     "yaml": Text("按提示的行列修改 YAML 写法：用空格缩进，不用 & * ! 等特殊写法，代码、编号类值加引号。",
                  "Fix the YAML at the line and column shown: indent with spaces, no & * ! features, quote codes and numbers with leading zeros."),
     "record": Text("对照字段说明（开放数据页的数据字典）检查键名：拼写要完全一致，必填键不能少；文件名与 id 一致。",
@@ -57,8 +57,24 @@ FAMILY_FIX: dict[str, Text] = {
 }
 
 
+# Codes whose fix is not their family's.
+CODE_FIX: dict[str, Text] = {
+    "file-line-endings": Text("在编辑器里把换行符改为 LF（Unix 换行，而不是 Windows 的 CRLF）后保存；抓取数据时会自动改正。",
+                              "Save the file with LF (Unix) line endings instead of Windows CRLF; a fetch also fixes it."),
+    "file-bidi-control": Text("删除这个看不见的文字方向字符（常随复制粘贴带入）：它会让网页显示的文字与实际内容不一致。",
+                              "Delete the invisible direction character (often pasted in along with text): it makes a page "
+                              "show text differently from what the data says."),
+    "file-path-outside": Text("把文件本身放进项目（datasets/、site_src/），不要用指向项目以外的链接（符号链接）；.git 里的内容从不发布。",
+                              "Put the file itself in the project (datasets/, site_src/), not a link to somewhere outside it; "
+                              "nothing in .git is ever published."),
+    "fetch-address-refused": Text("数据源地址指向内网或本机：请改用对方公开的 https 地址；只有本单位内网的数据源才可写 allow_private_network: true。",
+                                  "The feed's address is on a private network or this machine: use the partner's public https "
+                                  "address; only a feed on your own network may set allow_private_network: true."),
+}
+
+
 def fix_for(code: str) -> Text:
-    return FAMILY_FIX[code.split("-", 1)[0]]
+    return CODE_FIX.get(code) or FAMILY_FIX[code.split("-", 1)[0]]
 
 
 def guide_entries() -> list[dict]:

@@ -16,25 +16,48 @@
   header or by its first bytes) is never taken for data.
 - Timeouts, refused or reset connections, truncated bodies and HTTP 429/500/502/503/504 are
   retried with exponential backoff; Retry-After (seconds or HTTP-date) is honoured, capped.
+- Where: every connection (first request, each redirect hop, each retry) resolves the host itself
+  and connects only if every address the lookup answered is public (`address_allowed`), so a DNS
+  answer that changes between lookups cannot slip past. An endpoint with `allow_private_network`
+  may reach loopback and private addresses (a partner on our own network, the demo, tests); cloud
+  metadata, link-local, unspecified, multicast and broadcast addresses stay refused even then.
+  Never through a proxy: the address vetted is always the partner's own.
+- Messages: a value the server chose (a header, a Location, the text of an error) reaches a
+  message only as a short excerpt with control characters escaped (`excerpt`).
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
+import socket
+import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import IncompleteRead as HttpIncompleteRead
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    IncompleteRead,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.exceptions import SSLError as Urllib3SSLError
+from urllib3.util.connection import allowed_gai_family
 
 from tourhub.check.problems import FeedMessage
 
@@ -55,6 +78,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 HTML_STARTS = (b"<!doctype html", b"<html")
 UTF8_BOM = b"\xef\xbb\xbf"
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+EXCERPT_CHARS = 80                  # the most of a server's text any message shows
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int, int, int], Sequence[tuple[Any, ...]]]   # socket.getaddrinfo's shape
 
 
 @dataclass(frozen=True)
@@ -71,6 +98,7 @@ class Endpoint:
     retries: int = 2                # extra attempts after the first, for retryable failures
     backoff_s: float = 0.5          # wait before retry n is backoff_s * 2 ** (n - 1)
     max_wait_s: float = 30.0        # cap on any single wait, Retry-After included
+    allow_private_network: bool = False     # may reach loopback and private addresses (our own network)
 
     def __post_init__(self) -> None:
         if self.format not in ACCEPT:
@@ -82,6 +110,7 @@ class Endpoint:
                  "retries must be a non-negative integer")
         _require(_positive(self.backoff_s, allow_zero=True), "backoff_s must be >= 0")
         _require(_positive(self.max_wait_s, allow_zero=True), "max_wait_s must be >= 0")
+        _require(isinstance(self.allow_private_network, bool), "allow_private_network must be true or false")
         _require(self.token is None or (self.token != "" and not re.search(r"\s|[\x00-\x1f\x7f]",
                                                                           self.token)),
                  "token must be non-empty, without whitespace or control characters")
@@ -125,8 +154,8 @@ class FetchError(FeedMessage, Exception):
 
 
 # The kinds of failure, each a family of messages in the problem catalogue (fetch-<kind>[-<variant>]).
-FAMILIES = ("bad-url", "request", "timeout", "connection", "tls", "http-status", "bad-response", "redirect-host",
-            "redirect-loop", "content-type", "html-page", "too-large", "truncated", "decompress")
+FAMILIES = ("bad-url", "request", "address-refused", "timeout", "connection", "tls", "http-status", "bad-response",
+            "redirect-host", "redirect-loop", "content-type", "html-page", "too-large", "truncated", "decompress")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,17 +164,20 @@ FAMILIES = ("bad-url", "request", "timeout", "connection", "tls", "http-status",
 
 def fetch(endpoint: Endpoint, *, session: requests.Session | None = None,
           sleep: Callable[[float], object] = time.sleep,
-          clock: Callable[[], float] = time.monotonic) -> Fetched:
+          clock: Callable[[], float] = time.monotonic,
+          resolve: Resolver = socket.getaddrinfo) -> Fetched:
     """GET `endpoint`, retrying retryable failures, and return the payload or raise FetchError.
 
-    `session` lets callers share a connection pool (a session made here is closed here);
-    `sleep` and `clock` are injectable for tests.
+    `session` lets callers share a connection pool (a session made here is closed here); fetch
+    mounts its `OutboundAdapter` on it for http:// and https://. `sleep`, `clock` and `resolve`
+    (the host lookup, socket.getaddrinfo's signature) are injectable for tests.
     """
     _check_url(endpoint.url)
+    outbound = Outbound(endpoint.allow_private_network, resolve)
     if session is not None:
-        return _fetch_with_retries(endpoint, session, sleep, clock)
+        return _fetch_with_retries(endpoint, _guarded(session, outbound, endpoint.url), sleep, clock)
     with requests.Session() as own:
-        return _fetch_with_retries(endpoint, own, sleep, clock)
+        return _fetch_with_retries(endpoint, _guarded(own, outbound, endpoint.url), sleep, clock)
 
 
 def _fetch_with_retries(endpoint: Endpoint, session: requests.Session,
@@ -166,6 +198,171 @@ def _wait_s(endpoint: Endpoint, attempt: int, retry_after_s: float | None) -> fl
     """The server's Retry-After if it sent one, else exponential backoff; never over the cap."""
     wait = retry_after_s if retry_after_s is not None else endpoint.backoff_s * 2 ** (attempt - 1)
     return min(wait, endpoint.max_wait_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbound policy: where a connection may go
+
+
+def _networks(*cidrs: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
+# Never a partner, whatever the source says: the host itself ("this network", unspecified),
+# link-local (where cloud metadata services answer: 169.254.169.254, Tencent Cloud's 169.254.0.23),
+# AWS's IPv6 metadata, Alibaba Cloud's metadata, multicast and broadcast.
+ALWAYS_REFUSED = _networks("0.0.0.0/8", "::/128", "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128",
+                           "100.100.100.200/32", "224.0.0.0/4", "ff00::/8", "255.255.255.255/32")
+# Not public, though some Python versions' `is_global` says otherwise: shared address space (CGNAT),
+# IETF protocol assignments, deprecated IPv6 site-local, IPv6 documentation (RFC 9637).
+NOT_PUBLIC = _networks("100.64.0.0/10", "192.0.0.0/24", "fec0::/10", "3fff::/20")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def address_allowed(address: IPAddress, *, allow_private_network: bool = False) -> bool:
+    """May a partner feed connect to `address`? Only a globally routable unicast address, unless
+    the source allows its private network; an IPv6 form of an IPv4 address (mapped, compatible,
+    6to4, NAT64) is judged by the IPv4 address it reaches."""
+    inner = _embedded_ipv4(address)
+    if inner is not None:
+        return address_allowed(inner, allow_private_network=allow_private_network)
+    if any(address in network for network in ALWAYS_REFUSED):
+        return False
+    return allow_private_network or _public(address)
+
+
+def _public(address: IPAddress) -> bool:
+    return (address.is_global and not any(address in network for network in NOT_PUBLIC)
+            and not (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
+                     or address.is_reserved or address.is_unspecified))
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it is one of the forms that carry one."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:                 # ::ffff:a.b.c.d
+        return address.ipv4_mapped
+    if address.sixtofour is not None:                   # 2002:aabb:ccdd::/48
+        return address.sixtofour
+    number = int(address)
+    if address in NAT64 or (number >> 32 == 0 and number > 1):     # 64:ff9b::a.b.c.d, ::a.b.c.d
+        return ipaddress.IPv4Address(number & 0xFFFFFFFF)
+    return None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """How a connection finds its peer: `resolve` the host, vet every answer, connect to one."""
+
+    allow_private_network: bool
+    resolve: Resolver = socket.getaddrinfo
+
+    def connect(self, conn: HTTPConnection) -> socket.socket:
+        """The socket for `conn`, as urllib3's own `_new_conn` would make it, but only to vetted
+        addresses: a refused one raises FetchError before any connection is tried."""
+        error: OSError | None = None
+        for family, kind, proto, _, sockaddr in self._vetted(conn):
+            try:
+                sock = _open_socket(conn, family, kind, proto, sockaddr)
+            except OSError as exc:
+                error = exc
+                continue
+            sys.audit("http.client.connect", conn, conn.host, conn.port)
+            return sock
+        if isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+                                      ) from error
+        raise NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error
+
+    def _vetted(self, conn: HTTPConnection) -> Sequence[tuple[Any, ...]]:
+        try:
+            answers = self.resolve(conn.host.strip("[]"), conn.port, allowed_gai_family(), socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(conn.host, conn, exc) from exc
+        if not answers:
+            raise NewConnectionError(conn, "Failed to establish a new connection: the lookup found no address")
+        for *_, sockaddr in answers:
+            address = ipaddress.ip_address(sockaddr[0])
+            if not address_allowed(address, allow_private_network=self.allow_private_network):
+                always = not address_allowed(address, allow_private_network=True)
+                raise _error("address-refused.always" if always else "address-refused",
+                             host=conn.host, address=sockaddr[0])
+        return answers
+
+
+def _open_socket(conn: HTTPConnection, family: int, kind: int, proto: int, sockaddr: tuple) -> socket.socket:
+    sock = socket.socket(family, kind, proto)
+    try:
+        for option in conn.socket_options or ():
+            sock.setsockopt(*option)
+        if conn.timeout is None or isinstance(conn.timeout, (int, float)):
+            sock.settimeout(conn.timeout)
+        if conn.source_address:
+            sock.bind(conn.source_address)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _pool_classes(outbound: Outbound) -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3 pools whose every new connection (each redirect hop, each retry) goes through
+    `outbound`; TLS still verifies the certificate for, and sends SNI with, the host name."""
+
+    class VettedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return outbound.connect(self)
+
+    class VettedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return outbound.connect(self)
+
+    class VettedHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = VettedHTTPConnection
+
+    class VettedHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = VettedHTTPSConnection
+
+    return {"http": VettedHTTPConnectionPool, "https": VettedHTTPSConnectionPool}
+
+
+class OutboundAdapter(HTTPAdapter):
+    """requests' transport for partner feeds: connections only where `outbound` allows, and
+    never through a proxy (from the environment or the session), whose address would be the
+    one vetted instead of the partner's."""
+
+    def __init__(self, outbound: Outbound) -> None:
+        self.outbound = outbound
+        super().__init__()
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self.outbound)
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None, verify: bool | str = True,
+             cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies={})
+
+
+def _guarded(session: requests.Session, outbound: Outbound, url: str) -> requests.Session:
+    """`session`, sending http(s) through an OutboundAdapter for `outbound`: the one already
+    mounted when its policy is the same (its pool is shared), else a new one; the adapter it
+    replaces is closed, so a connection opened under one policy never serves another."""
+    mounted = session.adapters.get("https://")
+    if not (isinstance(mounted, OutboundAdapter) and mounted.outbound == outbound):
+        adapter = OutboundAdapter(outbound)
+        for prefix in ("https://", "http://"):
+            replaced = session.adapters.get(prefix)
+            session.mount(prefix, adapter)
+            if replaced is not None:
+                replaced.close()
+    if not isinstance(session.get_adapter(url), OutboundAdapter):
+        raise ValueError(f"the session sends {_display(url)} through its own adapter, around the outbound policy")
+    return session
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,10 +719,28 @@ def _zlib_header(data: bytes) -> bool:
 def _error(key: str, *, retryable: bool | None = None, retry_after_s: float | None = None,
            **params: object) -> FetchError:
     """A FetchError for the catalogue's message `key` ("timeout.body" is fetch-timeout-body);
-    retryable defaults from the kind of failure."""
-    error = FetchError("fetch-" + key.replace(".", "-"), params, retry_after_s=retry_after_s)
+    retryable defaults from the kind of failure. Text values are shown as excerpts: most come
+    from the server (headers, Location, error text) or from the network."""
+    shown = {name: excerpt(value) if isinstance(value, str) else value for name, value in params.items()}
+    error = FetchError("fetch-" + key.replace(".", "-"), shown, retry_after_s=retry_after_s)
     error.retryable = error.code in RETRYABLE_CODES if retryable is None else retryable
     return error
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters of `text` for a message (a log line, a CI annotation): control,
+    format and other unprintable characters shown as escapes (\\x1b, \\n, \\u202e), "…" where cut."""
+    pieces = [char if char.isprintable() else repr(char)[1:-1] for char in text[:limit + 1]]
+    whole = "".join(pieces)
+    if len(text) <= limit and len(whole) <= limit:
+        return whole
+    kept, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > limit - 1:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return "".join(kept) + "…"
 
 
 def _check_url(url: str) -> None:

@@ -12,7 +12,8 @@ time (+08:00). A row is identified by (spot_id, observed_at as an instant, windo
 is written in one canonical form (ISO 8601 with +08:00), so the canonical text *is* the instant
 and the merge works on plain strings, tuples and the csv module. Re-sending a payload adds
 nothing; a different value for a known key is reported as a conflict and the existing value
-stays. Each partition is replaced atomically (temp file in the same folder, fsync, os.replace).
+stays. Each partition is replaced atomically (temp file in the same folder, fsync, os.replace),
+and always written as UTF-8 without BOM with LF line breaks (one saved otherwise is rewritten so).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from tourhub.check.problems import FeedMessage
 from tourhub.check.rules import MARKUP
 from tourhub.core.dates import CHINA
 from tourhub.core.files import atomic_writer
+from tourhub.partners.http import excerpt
 
 FIELDS = ("spot_id", "observed_at", "window", "count", "method", "source")  # schema order
 FILLED = "source"                      # the one column a partner may leave out
@@ -160,9 +162,12 @@ def _check_source_id(source_id: str, schema: dict) -> None:
 
 
 def _problem(rule: str, row: int | None, field: str | None, /, **params) -> PayloadProblem:
-    """A problem of the catalogue's rule payload-<rule>; its kind is the rule's first part."""
+    """A problem of the catalogue's rule payload-<rule>; its kind is the rule's first part. Text
+    values (cells, column names, a parser's detail: the partner's words) become short excerpts
+    with control characters escaped, so a payload never writes more than that into a log."""
     kind = next((k for k in KINDS if rule == k or rule.startswith(k + "-")), rule)
-    return PayloadProblem(kind, row, field, f"payload-{rule}", params)
+    shown = {name: excerpt(value) if isinstance(value, str) else value for name, value in params.items()}
+    return PayloadProblem(kind, row, field, f"payload-{rule}", shown)
 
 
 KINDS = ("columns-missing", "columns-extra", "unknown-area", "no-capacity", "time-offset", "encoding", "parse",
@@ -554,7 +559,7 @@ class _Scan:
     conflicts: list[Conflict]
     ordered: bool                    # the partition is sorted by (observed_at, spot_id, window)
     last: SortKey | None             # its greatest key when ordered
-    as_written: bool                 # header in schema order: rows can be appended byte for byte
+    as_written: bool                 # as this module writes: rows can be appended byte for byte
 
 
 @dataclass(frozen=True)
@@ -589,8 +594,18 @@ def _columns(header: list[str] | None, path: Path) -> list[int]:
 
 
 def _header(path: Path) -> list[str] | None:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return next(csv.reader(handle, strict=True), None)
+
+
+def _plain_bytes(path: Path) -> bool:
+    """No BOM and no carriage return: bytes this module could have written, which new rows may
+    follow. A file saved by Excel (BOM, CRLF) is rewritten whole instead: never mixed line breaks."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head == b"\xef\xbb\xbf" or b"\r" in head:
+            return False
+        return all(b"\r" not in chunk for chunk in iter(lambda: handle.read(1 << 22), b""))
 
 
 def _scan(path: Path, incoming: dict[SortKey, Values]) -> _Scan:
@@ -612,13 +627,13 @@ def _scan(path: Path, incoming: dict[SortKey, Values]) -> _Scan:
             else:
                 conflicts.append(_conflict(key, existing, values))
     last = previous if ordered and previous[0] else None
-    return _Scan(pending, unchanged, conflicts, ordered, last, _header(path) == list(FIELDS))
+    return _Scan(pending, unchanged, conflicts, ordered, last, _header(path) == list(FIELDS) and _plain_bytes(path))
 
 
 def _records(path: Path) -> Iterator[tuple[SortKey, tuple]]:
     """An existing partition's rows, each in schema order with a canonical observed_at."""
     canonical: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:       # a BOM is not part of the header
         reader = csv.reader(handle, strict=True)
         columns = _columns(next(reader, None), path)
         if not columns:

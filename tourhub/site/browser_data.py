@@ -7,9 +7,10 @@ re-check it against the visitor's clock (an alert that expired since the build i
 from __future__ import annotations
 
 import json
-from tourhub.site.i18n import LANGS, translate
-from tourhub.model.records import SEVERITY_ORDER, Model, marked
+
 from tourhub.core.page import Page
+from tourhub.model.records import SEVERITY_ORDER, Model, marked
+from tourhub.site.i18n import LANGS, translate
 
 BANNER_SEVERITIES = ("Extreme", "Severe")
 PREFIX = {"zh": "", "en": "en/"}

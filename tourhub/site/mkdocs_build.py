@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tourhub.core.files import copy_tree_within
 from tourhub.core.page import Page
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -33,9 +34,13 @@ def stage(root: Path, staging: Path, pages: list[Page]) -> Path:
     if staging.exists():
         shutil.rmtree(staging)
     docs = staging / "docs"
-    shutil.copytree(root / "site_src" / "pages", docs)
-    if (root / "site_src" / "assets").is_dir():
-        shutil.copytree(root / "site_src" / "assets", docs / "assets")
+    docs.mkdir(parents=True)
+    try:                      # a link out of the project is refused again here, whatever the check saw
+        copy_tree_within(root / "site_src" / "pages", docs, root)
+        if (root / "site_src" / "assets").is_dir():
+            copy_tree_within(root / "site_src" / "assets", docs / "assets", root)
+    except ValueError as error:
+        raise SiteBuildFailed(f"file-path-outside: {error}") from error
     for page in pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +107,8 @@ class _FinishPages:
 
     def _secured(self, output: str) -> str:
         output = _EXTERNAL_LINK.sub(_with_noopener, output)
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(output, self.tiles_origin)}">'
+        policy = content_security_policy(output, self.tiles_origin)
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         return output.replace("<head>", "<head>\n    " + meta, 1)
 
 
@@ -160,8 +166,12 @@ class _Collect(logging.Handler):
 
 
 def new_site_dir(site: Path) -> Path:
+    """An empty folder next to `site` for the next build, readable by a web server's user
+    (mkdtemp alone makes it 0700)."""
     site.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{site.name}.new-", dir=site.parent))
+    new = Path(tempfile.mkdtemp(prefix=f".{site.name}.new-", dir=site.parent))
+    new.chmod(0o755)
+    return new
 
 
 def publish(new: Path, site: Path) -> None:

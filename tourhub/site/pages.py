@@ -9,32 +9,27 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from datetime import timedelta, timezone
-from importlib.metadata import version as _version
 import posixpath
 import re
-from dataclasses import dataclass
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from importlib.metadata import version as _version
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from tourhub.core.dates import CHINA
-from tourhub.model import crowd_warnings
-
 from tourhub.core import geo
-
-from tourhub.publish import schema_org
-
-from tourhub.site import svg
-from tourhub.publish.dcat import json_for_script
-from tourhub.editors.guide import guide_entries
-from tourhub.site.i18n import LANGS, tag_label, translate
+from tourhub.core.dates import CHINA
 from tourhub.core.page import Page
-from tourhub.model.records import Model, Occupancy, Route, ScenicArea
+from tourhub.editors.guide import guide_entries
+from tourhub.model import crowd_warnings
 from tourhub.model.quality import dataset_quality
+from tourhub.model.records import Model, Occupancy, Route, ScenicArea
+from tourhub.publish import schema_org
+from tourhub.publish.dcat import json_for_script
+from tourhub.site import svg
+from tourhub.site.i18n import LANGS, tag_label, translate
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -106,7 +101,8 @@ def thinned(series, most: int):
 def sparkline(occupancy: Occupancy, name: str, lang: str) -> Markup:
     thresholds = [(level.min_percent, level.colour) for level in occupancy.scheme.levels if level.min_percent > 0]
     return Markup(svg.occupancy_sparkline_svg(
-        thinned(occupancy.series, SPARKLINE_POINTS), thresholds=thresholds, title=f"{translate('occupancy', lang)} · {name}",
+        thinned(occupancy.series, SPARKLINE_POINTS), thresholds=thresholds,
+        title=f"{translate('occupancy', lang)} · {name}",
         desc=translate("last_days", lang, n=7)))
 
 

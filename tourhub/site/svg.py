@@ -19,10 +19,10 @@ import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Sequence
 
 # Route map canvas, in viewBox units.
 MAP_WIDTH = 640
