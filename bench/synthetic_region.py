@@ -236,13 +236,19 @@ def make_areas(rng: random.Random, count: int, region: dict, seed: int) -> list[
             "coords_source": f"{BASE_URL}/coordinates",
         }
         if rng.random() < 0.7:
-            area["opening_hours"] = Quoted(rng.choice(["08:00-18:00", "08:30-17:30", "09:00-17:00"]))
+            hours = rng.choice(["08:00-18:00", "08:30-17:30", "09:00-17:00"])
+            area["opening_hours_zh"] = Quoted(f"{hours}（合成数据）")
+            area["opening_hours_en"] = Quoted(f"{hours} (synthetic data)")
+            area["opening_hours_source"] = f"{BASE_URL}/visit/{code}"
+            area["visit_info_checked_on"] = CHECKED_ON
         area["tags"] = rng.sample(TAGS, rng.randint(1, 3))
         area["description_zh"] = f"合成测试数据，并非真实景区：第 {num} 号，仅用于性能测试。"
         area["description_en"] = f"Synthetic test record {num}, not a real scenic area; generated for benchmarks only."
         area["source"] = f"{BASE_URL}/areas/{area['id']}"
         area["source_note"] = NOTE.format(seed=seed)
         area["maintainer"] = "合成数据（非真实单位）"
+        area["maintainer_en"] = "Synthetic data (not a real bureau)"
+        area["maintainer_en_official"] = False
         area["checked_on"] = CHECKED_ON
         area["checked_by"] = CHECKED_BY
         areas.append(area)
@@ -285,7 +291,7 @@ def _split_days(rng: random.Random, total: int) -> list[int]:
     return per_day
 
 
-def _leg(rng: random.Random, a: dict, b: dict, theme: str) -> dict:
+def _leg(rng: random.Random, a: dict, b: dict, theme: str) -> dict | list[dict]:
     km = max(0.5, round(_km(a, b) * 1.3, 1))
     if km < 3:
         mode = "walk"
@@ -296,7 +302,12 @@ def _leg(rng: random.Random, a: dict, b: dict, theme: str) -> dict:
     else:
         mode = rng.choice(["drive", "drive", "bus"])
     minutes = min(1440, max(5, round(km / LEG_SPEED_KMH[mode] * 60) + 10))
-    return {"mode": mode, "minutes": minutes, "km": Fixed(km, 1)}
+    way = {"mode": mode, "minutes": minutes, "km": Fixed(km, 1)}
+    if mode != "drive" or km < 50:
+        return way
+    bus = min(1440, round(km / LEG_SPEED_KMH["bus"] * 60) + 30)     # a second way on longer drives
+    return [way, {"mode": "bus", "minutes": bus, "km": Fixed(km, 1), "note_zh": "合成客运班线（非真实信息）",
+                  "note_en": "Synthetic coach service (not real)", "source": f"{BASE_URL}/buses/{a['id']}"}]
 
 
 def make_routes(rng: random.Random, count: int, areas: list[dict], seed: int) -> list[dict]:
@@ -324,8 +335,12 @@ def make_routes(rng: random.Random, count: int, areas: list[dict], seed: int) ->
                     stop["leg"] = _leg(rng, area, stops[cursor + 1], tag)
                 day_stops.append(stop)
                 cursor += 1
-            days.append({"day": number, "title_zh": f"第 {number} 天 · 合成{word_zh}行程",
-                         "title_en": f"Day {number}: synthetic {word_en} itinerary", "stops": day_stops})
+            day = {"day": number, "title_zh": f"第 {number} 天 · 合成{word_zh}行程",
+                   "title_en": f"Day {number}: synthetic {word_en} itinerary"}
+            if number < len(per_day):
+                day |= {"overnight_zh": f"{stops[cursor - 1]['city_zh']}（合成数据）",
+                        "overnight_en": f"{stops[cursor - 1]['city_en']} (synthetic data)"}
+            days.append(day | {"stops": day_stops})
         route_id = f"synthetic-route-{num}"
         routes.append({
             "id": route_id,

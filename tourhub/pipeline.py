@@ -23,7 +23,9 @@ from tourhub.publish.history import dataset_history
 from tourhub.publish.publication import build_publication
 from tourhub.site.browser_data import client_files, theme_extra
 from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
+from tourhub.site.offline import offline_files, write_service_worker
 from tourhub.site.pages import render_pages
+from tourhub.site.share import data_licence, share_files
 
 
 @dataclass
@@ -116,7 +118,8 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     base_url = site_url(root)
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
-    pages = render_pages(model, publication.datasets, base_url) + client_files(model) + publication.files
+    pages = (render_pages(model, publication.datasets, base_url) + client_files(model) + share_files(model)
+             + offline_files() + publication.files)
     try:
         docs = stage(root, staging, pages)
     except SiteBuildFailed as error:
@@ -125,9 +128,11 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     lap("pages")
     new = new_site_dir(site)
     try:
-        mkdocs_build(root / "mkdocs.yml", docs, new, theme_extra(model, dev_reload), base_url)
+        hub = theme_extra(model, dev_reload, data_licence(validated.spec.descriptor))
+        mkdocs_build(root / "mkdocs.yml", docs, new, hub, base_url)
         lap("mkdocs")
         index_search(new)
+        write_service_worker(new, retire=dev_reload)   # last: it names what it precaches by their bytes
         lap("search")
     except SiteBuildFailed as error:
         discard(new)

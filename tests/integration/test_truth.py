@@ -124,7 +124,7 @@ def test_every_demo_page_carries_the_demo_banner_in_its_language(demo):
     for name, html in pages.items():
         if name.startswith("pagefind"):
             continue
-        banner = re.search(r'<p class="th-demo-banner"[^>]*lang="(zh|en)"', html)
+        banner = re.search(r'<(?:p|details) class="th-demo-banner"[^>]*lang="(zh|en)"', html)
         assert banner, name
         assert banner.group(1) == ("en" if name.startswith("en/") else "zh"), name
 

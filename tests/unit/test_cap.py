@@ -139,8 +139,8 @@ def test_every_alert_speaks_chinese_and_english(model, alerts):
         assert texts(alert, "cap:info/cap:headline") == headlines
         assert texts(alert, "cap:info/cap:instruction") == [notice.instruction.zh, notice.instruction.en]
         assert texts(alert, "cap:info/cap:area/cap:areaDesc") == [notice.area_desc.zh, notice.area_desc.en]
-        assert texts(alert, "cap:info/cap:web") == [f"{BASE_URL}notices/#{notice.id}",
-                                                      f"{BASE_URL}en/notices/#{notice.id}"]
+        assert texts(alert, "cap:info/cap:web") == [f"{BASE_URL}notices/{notice.id}/",
+                                                      f"{BASE_URL}en/notices/{notice.id}/"]
 
 
 def test_alert_fields_come_from_the_notice(model, alerts):

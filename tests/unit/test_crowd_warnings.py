@@ -34,7 +34,7 @@ def area(area_id: str = "busy-park", illustrative_capacity: bool = False) -> Sce
         a_level_evidence="announcement", a_level_since=None,
         a_level_note=None, lon=104.07, lat=30.66, coords_approx=True, coords_point=Text("测试", "test"),
         coord_uncertainty_km=None, coords_source="https://example.invalid/", coords_check_source=None,
-        coords_check_km=None, opening_hours=None, reservation_url=None, tags=(), description=Text("d", "d"),
+        coords_check_km=None, visit=None, tags=(), description=Text("d", "d"),
         warning_scheme="lbt-068-2017", source="https://example.invalid/", source_note=None, maintainer="test",
         check=check, capacity=capacity)
 

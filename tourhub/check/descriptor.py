@@ -29,6 +29,7 @@ class Source:
     inherit: dict = field(default_factory=dict)  # child field -> parent field
     index: str | None = None   # field numbering the rows 1, 2, 3 … in file order
     value: str | None = None   # field for a list of plain values
+    allow_single: bool = False  # one mapping may stand for a list of one (a stop's `leg`)
 
 
 @dataclass(frozen=True)

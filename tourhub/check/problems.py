@@ -148,6 +148,16 @@ _rule("route-leg-missing", "除最后一站外，每一站都要写到下一站�
       "Every stop but the last needs a leg to the next stop")
 _rule("route-leg-extra", "线路最后一站不应有 leg（没有下一站）",
       "The route's last stop must not have a leg (there is no next stop)")
+_rule("route-way-unsourced", "本线路的路段不是估算（legs_estimated: false），每种交通方式（此处 {mode}）都要写 source：载明时刻、时间或里程的网页",
+      "This route's legs are not estimates (legs_estimated: false), so each way to travel (here {mode}) needs a source: "
+      "a page stating its timetable, time or distance")
+_rule("visit-info-unsourced", "写了“{field}”，就要在“{source}”里写载明它的公开网页；找不到来源就不要写",
+      "\"{field}\" needs the public page stating it in \"{source}\"; without a source, leave it out")
+_rule("visit-info-unchecked", "开放时间、门票和预约网址（此处“{field}”）要写核实日期 visit_info_checked_on",
+      "Opening hours, tickets and the reservation link (here \"{field}\") need the day they were checked, "
+      "visit_info_checked_on")
+_rule("value-other-language", "写了“{field}”，也要写“{other}”：游客读到的文字中英文都要有",
+      "\"{field}\" needs \"{other}\" too: what visitors read is written in both languages")
 _rule("route-repeated-stop", "景区“{value}”在线路里连续出现两次",
       "Scenic area \"{value}\" appears twice in a row")
 _rule("notice-expires-order", "失效时间 expires（{expires}）必须晚于生效时间 effective（{effective}）",

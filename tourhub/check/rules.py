@@ -38,7 +38,9 @@ def check_rules(validated, now: datetime | None = None) -> list[Problem]:
             found += file_name_rules(pairs)
     found += scenic_area_rules(rows["scenic_areas"], package.region)
     found += capacity_rules(rows.get("capacities", []))
-    found += route_rules(rows["routes"], rows["route_days"], rows["route_stops"])
+    found += route_rules(rows["routes"], rows["route_days"], rows["route_stops"], rows.get("route_legs", []))
+    found += visit_info_rules(rows["scenic_areas"])
+    found += language_pair_rules(rows["route_days"], ("overnight_zh", "overnight_en"))
     found += notice_rules(rows["safety_notices"], rows["notice_spots"], rows["notice_references"])
     found += standard_rules(rows["service_standards"])
     found += certification_rules(rows["certifications"], rows["service_standards"])
@@ -62,17 +64,21 @@ def partial_date_rules(spec, pairs) -> Iterator[Problem]:
                 yield _at(row, name, "value-type", field=name, value=value, type_zh="日期", type_en="date")
 
 
+CHECK_DATES = ("checked_on", "visit_info_checked_on")    # when a record, or part of it, was checked
+
+
 def check_date_rules(pairs, now: datetime) -> Iterator[Problem]:
-    """`checked_on` is not in the future, and a record unchecked for a year is flagged."""
+    """Check dates are not in the future, and what was not checked for a year is flagged."""
     today = now.astimezone(CHINA).date()
     for row, typed in pairs:
-        checked = typed.get("checked_on")
-        if checked is None:
-            continue
-        if checked > today:
-            yield _at(row, "checked_on", "checked-in-future", value=checked.isoformat(), today=today.isoformat())
-        elif today - checked > RECHECK_AFTER:
-            yield _at(row, "checked_on", "check-overdue", value=checked.isoformat(), days=(today - checked).days)
+        for name in CHECK_DATES:
+            checked = typed.get(name)
+            if checked is None:
+                continue
+            if checked > today:
+                yield _at(row, name, "checked-in-future", value=checked.isoformat(), today=today.isoformat())
+            elif today - checked > RECHECK_AFTER:
+                yield _at(row, name, "check-overdue", value=checked.isoformat(), days=(today - checked).days)
 
 
 def truth_rules(pairs, from_overlay) -> Iterator[Problem]:
@@ -168,12 +174,14 @@ def _coordinate_problems(row, lon, lat, province, region) -> Iterator[Problem]:
                   province_zh=province["zh"], province_en=province["en"])
 
 
-def route_rules(routes, days, stops) -> Iterator[Problem]:
-    days_of, stops_of = defaultdict(list), defaultdict(list)
+def route_rules(routes, days, stops, legs=()) -> Iterator[Problem]:
+    days_of, stops_of, ways_of = defaultdict(list), defaultdict(list), defaultdict(list)
     for row, day in days:
         days_of[day.get("route_id")].append((row, day))
     for row, stop in stops:
         stops_of[(stop.get("route_id"), stop.get("day"))].append((row, stop))
+    for row, way in legs:
+        ways_of[(way.get("route_id"), way.get("day"), way.get("seq"))].append((row, way))
     for route_row, route in routes:
         route_id = route.get("id")
         route_days = days_of.get(route_id, [])
@@ -189,23 +197,54 @@ def route_rules(routes, days, stops) -> Iterator[Problem]:
             if not day_stops:
                 yield _at(day_row, "day", "route-day-empty", day=day.get("day"))
             ordered_stops += day_stops
-        yield from _leg_problems(ordered_stops)
+        ways = [ways_of.get((route_id, stop.get("day"), stop.get("seq")), []) for _, stop in ordered_stops]
+        yield from _leg_problems(ordered_stops, ways)
+        if route.get("legs_estimated") is False:
+            yield from (_at(row, "mode", "route-way-unsourced", mode=way.get("mode"))
+                        for leg in ways for row, way in leg if not way.get("source"))
 
 
-def _leg_problems(ordered_stops) -> Iterator[Problem]:
+def _leg_problems(ordered_stops, ways) -> Iterator[Problem]:
+    """Every stop but the route's last has at least one way to the next; the last has none."""
     for index, (row, stop) in enumerate(ordered_stops):
-        has_leg = any(name.startswith("leg_") for name in row.cells)
         last = index == len(ordered_stops) - 1
-        if last and has_leg:
-            yield _at(row, "leg_mode", "route-leg-extra")
-        elif not last and not has_leg:
+        if last and ways[index]:
+            yield _at(ways[index][0][0], "mode", "route-leg-extra")
+        elif not last and not ways[index]:
             yield Problem.at(row.pos, "route-leg-missing")
-        elif not last:
-            for part in ("mode", "minutes"):
-                if f"leg_{part}" not in row.cells:
-                    yield _at(row, "leg_mode", "record-missing-key", key=f"leg.{part}")
+        elif not last and ways[index][0][1].get("minutes") is None and "minutes" not in ways[index][0][0].cells:
+            yield Problem.at(ways[index][0][0].pos, "record-missing-key", {"key": "minutes"})   # the totals count it
         if index and stop.get("spot") and stop["spot"] == ordered_stops[index - 1][1].get("spot"):
             yield _at(row, "spot", "route-repeated-stop", value=stop["spot"])
+
+
+# What a visitor plans with, each value with the field naming the public page that states it.
+VISIT_INFO = (("opening_hours_zh", "opening_hours_source"), ("opening_hours_en", "opening_hours_source"),
+              ("ticket_zh", "ticket_source"), ("ticket_en", "ticket_source"),
+              ("reservation_url", "reservation_source"))
+
+
+def visit_info_rules(areas) -> Iterator[Problem]:
+    """Opening hours, tickets and a reservation link only with the page stating them and the day
+    they were checked, in both languages."""
+    for row, area in areas:
+        given = [name for name, _ in VISIT_INFO if area.get(name)]
+        for name, source in VISIT_INFO:
+            if name in given and not area.get(source):
+                yield _at(row, name, "visit-info-unsourced", field=name, source=source)
+        if given and not area.get("visit_info_checked_on"):
+            yield _at(row, given[0], "visit-info-unchecked", field=given[0])
+    yield from language_pair_rules(areas, ("opening_hours_zh", "opening_hours_en"), ("ticket_zh", "ticket_en"),
+                                   ("visit_note_zh", "visit_note_en"))
+
+
+def language_pair_rules(pairs, *names: tuple[str, str]) -> Iterator[Problem]:
+    """A text a visitor reads in both languages is written in both, or not at all."""
+    for row, typed in pairs:
+        for first, second in names:
+            if bool(typed.get(first)) != bool(typed.get(second)):
+                given, missing = (first, second) if typed.get(first) else (second, first)
+                yield _at(row, given, "value-other-language", field=given, other=missing)
 
 
 def notice_rules(notices, spots, references) -> Iterator[Problem]:

@@ -1,8 +1,9 @@
 """Editors' YAML records as flat table rows, each cell keeping where it was written.
 
 Nesting is declared in the descriptor (`x-source`): a route file's `days` become route_days
-rows, each day's `stops` route_stops rows, inheriting the route's id and numbered in file order.
-A nested mapping such as `leg: {mode: rail}` becomes the fields `leg_mode` …; a list of plain
+rows, each day's `stops` route_stops rows and each stop's `leg` route_legs rows (one way written
+as a mapping, or a list of them), inheriting the route's id and numbered in file order. A nested
+mapping such as `coords: {source: …}` becomes the fields `coords_source` …; a list of plain
 values becomes either child rows (`value:`) or one comma-separated cell (tags, admin codes).
 Keys that are not fields are typos, reported with the nearest field name as a hint.
 """
@@ -142,9 +143,13 @@ def _read_cell(file: str, name: str, value: Node, row: Row, problems: list) -> N
 
 
 def _read_children(file, value: Node, child: ResourceSpec, package, tables, problems, parent: Row) -> None:
-    if not _expect(value, SequenceNode, file, problems, "列表", "a list"):
+    if child.source.allow_single and isinstance(value, MappingNode):
+        items: list = [value]                       # `leg: {mode: drive, …}`: a list of one
+    elif _expect(value, SequenceNode, file, problems, "列表", "a list"):
+        items = value.value
+    else:
         return
-    for number, item in enumerate(value.value, start=1):
+    for number, item in enumerate(items, start=1):
         cells = {name: parent.cells[source] for name, source in child.source.inherit.items()
                  if source in parent.cells}
         if child.source.index:

@@ -38,8 +38,18 @@ FAMILY_FIX: dict[str, Text] = {
                   "The admin code (GB/T 2260, six digits) must match the place: Sichuan starts with 51, Chongqing with 50."),
     "capacity": Text("瞬时最大承载量不能超过日最大承载量（LB/T 034-2014）；只录入有公开来源的承载量。",
                      "The instant maximum cannot exceed the daily one (LB/T 034-2014); record only capacities a public source states."),
-    "route": Text("行程日从 1 连续编号，每天至少一站；除最后一站外每站写 leg（交通方式、分钟、公里）。",
-                  "Number days 1, 2, 3 …, at least one stop a day; every stop but the last has a leg (mode, minutes, km)."),
+    "route": Text("行程日从 1 连续编号，每天至少一站；除最后一站外每站写 leg（交通方式、分钟、公里）：一种方式写成 {mode: …}，"
+                  "几种方式（自驾、高铁、客车……）写成列表，每种有来源时写 source；路段不是估算（legs_estimated: false）时每种方式都要有 source。"
+                  "当晚住宿地写在当天的 overnight_zh / overnight_en（有来源写 overnight_source）。",
+                  "Number days 1, 2, 3 …, at least one stop a day; every stop but the last has a leg (mode, minutes, km): "
+                  "one way as {mode: …}, several (drive, high-speed rail, bus …) as a list, each with the source that states "
+                  "it where there is one; when legs are not estimates (legs_estimated: false) every way needs a source. "
+                  "Where to sleep goes in the day's overnight_zh / overnight_en (with overnight_source where there is one)."),
+    "visit": Text("开放时间、门票、预约网址只写来源公布的内容：每项写上载明它的网页（opening_hours_source、ticket_source、"
+                  "reservation_source）和核实日期 visit_info_checked_on；找不到来源就不写。",
+                  "Opening hours, tickets and the reservation link only as a source publishes them: each with the page "
+                  "stating it (opening_hours_source, ticket_source, reservation_source) and the day you checked them, "
+                  "visit_info_checked_on; without a source, leave the value out."),
     "notice": Text("检查生效、失效时间顺序；Update/Cancel 用 references 指向更早发布的提示；至少写一个景区。",
                    "Check effective/expires order; an Update or Cancel lists earlier notices in references; name at least one area."),
     "cert": Text("核对认证有效期和所依据标准的状态与发布日期。", "Check the certificate's dates and its standard's status and issue date."),

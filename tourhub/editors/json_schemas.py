@@ -73,6 +73,9 @@ def record_schema(spec: ResourceSpec, package: PackageSpec) -> dict:
         if child.source.value:
             item = _field_schema(child.field(child.source.value))
             properties[child.source.key] = {"type": "array", "items": item}
+        elif child.source.allow_single:        # leg: {mode: drive, …} or a list of such ways
+            record = record_schema(child, package)     # (object keywords apply to an object only, items to a list)
+            properties[child.source.key] = record | {"type": ["object", "array"], "items": record, "minItems": 1}
         else:
             properties[child.source.key] = {"type": "array", "items": record_schema(child, package)}
     required = [name for name in spec.required if name not in hidden]

@@ -39,10 +39,18 @@ checked_on: {today}                    # 核实日期 / when you checked it agai
 checked_by: "TODO 核实人或单位"          # 核实的人员或单位 / who checked it
 days:
   - day: 1
+    # overnight_zh: "TODO 住宿城镇"      # 当晚住宿地（可选）/ where to sleep (optional)
+    # overnight_en: "TODO Town"
+    # overnight_source: "https://example.invalid/TODO"   # 建议在此住宿的网页 / page suggesting it
     stops:
       - spot: {first}                  # 景区 id / an area's id
         stay_minutes: 120
         leg: {{mode: drive, minutes: 60, km: 50}}   # 前往下一站 / to the next stop
+        # 几种交通方式写成列表，第一种计入全程 / several ways as a list, the first counts in the totals:
+        # leg:
+        #   - {{mode: drive, minutes: 60, km: 50}}
+        #   - {{mode: high-speed-rail, minutes: 30, note_zh: "TODO 线路、车站", note_en: "TODO line, stations",
+        #      source: "https://example.invalid/TODO"}}   # drive high-speed-rail rail bus metro walk boat
       - spot: {second}
         stay_minutes: 120              # 最后一站不写 leg / the last stop has no leg
 """
@@ -104,6 +112,16 @@ def area_text(area_id: str, near: dict, today: str) -> str:
   coords_point_en: "TODO What the point is, e.g. the town centre"
   coords_source: "https://example.invalid/TODO"    # 读取坐标的网页 / where the coordinates were read
   tags: [heritage-site]
+  # 开放时间、门票、预约：只写来源公布的，每项写来源 / hours, tickets, booking: only as published, each with its source
+  # opening_hours_zh: "TODO"
+  # opening_hours_en: "TODO"
+  # opening_hours_source: "https://example.invalid/TODO"
+  # ticket_zh: "TODO"
+  # ticket_en: "TODO"
+  # ticket_source: "https://example.invalid/TODO"
+  # reservation_url: "https://example.invalid/TODO"     # 官方预约页面 / the official booking page
+  # reservation_source: "https://example.invalid/TODO"
+  # visit_info_checked_on: {today}
   description_zh: "TODO 一两句话简介。"
   description_en: "TODO One or two sentences."
   source: "https://example.invalid/TODO"   # 载明景区事实的公开网页 / public page stating the facts

@@ -12,18 +12,21 @@ from tourhub.model.records import (
     Certification,
     Check,
     Day,
-    Leg,
+    Maintainer,
     Model,
     Notice,
     Observation,
     PartnerSource,
     Route,
     ScenicArea,
+    Sourced,
     Standard,
     Stop,
     Text,
+    VisitInfo,
     WarningLevel,
     WarningScheme,
+    Way,
 )
 
 
@@ -45,19 +48,24 @@ def build_model(typed: dict[str, list[dict]], built_at: datetime, fetch_state: d
     levels: dict[str, list[WarningLevel]] = {}
     days: dict[str, list[Day]] = {}
     stops: dict[tuple[str, int], list[Stop]] = {}
+    ways: dict[tuple[str, int, int], list[Way]] = {}
     spots_of: dict[str, list[str]] = {}
     refs_of: dict[str, list[str]] = {}
     capacities = {row["spot_id"]: _capacity(row) for row in typed.get("capacities", [])}
     for row in typed["warning_levels"]:
         levels.setdefault(row["scheme_id"], []).append(WarningLevel(
             row["level"], row["rank"], float(row["min_percent"]), row["colour"], _text(row, "label")))
+    for row in typed.get("route_legs", []):
+        ways.setdefault((row["route_id"], row["day"], row["seq"]), []).append(
+            Way(row["mode"], row["minutes"], _float(row.get("km")), _optional_text(row, "note"), row.get("source")))
     for row in typed["route_stops"]:
-        leg = Leg(row["leg_mode"], row["leg_minutes"], _float(row.get("leg_km"))) if row.get("leg_mode") else None
         stops.setdefault((row["route_id"], row["day"]), []).append(
-            Stop(row["spot"], row["stay_minutes"], _optional_text(row, "note"), leg))
+            Stop(row["spot"], row["stay_minutes"], _optional_text(row, "note"),
+                 tuple(ways.get((row["route_id"], row["day"], row["seq"]), ()))))
     for row in typed["route_days"]:
         days.setdefault(row["route_id"], []).append(
-            Day(row["day"], _optional_text(row, "title"), tuple(stops.get((row["route_id"], row["day"]), ()))))
+            Day(row["day"], _optional_text(row, "title"), tuple(stops.get((row["route_id"], row["day"]), ())),
+                _optional_text(row, "overnight"), row.get("overnight_source")))
     for row in typed["notice_spots"]:
         spots_of.setdefault(row["notice_id"], []).append(row["spot_id"])
     for row in typed["notice_references"]:
@@ -139,9 +147,29 @@ def _area(row: dict, capacity: Capacity | None = None) -> ScenicArea:
         row.get("a_level_note"),
         float(row["lon"]), float(row["lat"]), row["coords_approx"], _optional_text(row, "coords_point"),
         _float(row.get("coord_uncertainty_km")), row["coords_source"], row.get("coords_check_source"),
-        _float(row.get("coords_check_km")), row.get("opening_hours"), row.get("reservation_url"),
+        _float(row.get("coords_check_km")), _visit(row),
         _split(row.get("tags")), _text(row, "description"), row.get("warning_scheme") or DEFAULT_SCHEME,
-        row["source"], row.get("source_note"), row.get("maintainer"), _check(row), capacity)
+        row["source"], row.get("source_note"), _maintainer(row), _check(row), capacity)
+
+
+def _sourced(row: dict, name: str) -> Sourced | None:
+    text = _optional_text(row, name)
+    return Sourced(text, row[f"{name}_source"]) if text else None
+
+
+def _visit(row: dict) -> VisitInfo | None:
+    """What the check let through: each value with its source, all with their check date."""
+    hours, ticket = _sourced(row, "opening_hours"), _sourced(row, "ticket")
+    if not (hours or ticket or row.get("reservation_url")):
+        return None
+    return VisitInfo(hours, ticket, row.get("reservation_url"), row.get("reservation_source"),
+                     _optional_text(row, "visit_note"), row["visit_info_checked_on"])
+
+
+def _maintainer(row: dict) -> Maintainer | None:
+    if not row.get("maintainer"):
+        return None
+    return Maintainer(Text(row["maintainer"], row.get("maintainer_en") or ""), bool(row.get("maintainer_en_official")))
 
 
 def _route(row: dict, days: list[Day]) -> Route:

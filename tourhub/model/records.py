@@ -62,6 +62,36 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Sourced:
+    """A fact a visitor plans with, in both languages, and the public page that states it."""
+
+    text: Text
+    source: str
+
+
+@dataclass(frozen=True)
+class VisitInfo:
+    """Opening hours, tickets and the official reservation link, each only where a source
+    publishes it, and the day they were last checked."""
+
+    opening_hours: Sourced | None
+    ticket: Sourced | None
+    reservation_url: str | None
+    reservation_source: str | None
+    note: Text | None
+    checked_on: date
+
+
+@dataclass(frozen=True)
+class Maintainer:
+    """The bureau responsible for a record; its English name is the one it publishes, or the
+    hub's translation (`official_en` False), and is shown as such."""
+
+    name: Text
+    official_en: bool
+
+
+@dataclass(frozen=True)
 class ScenicArea:
     id: str
     name: Text
@@ -81,14 +111,13 @@ class ScenicArea:
     coords_source: str
     coords_check_source: str | None
     coords_check_km: float | None
-    opening_hours: str | None
-    reservation_url: str | None
+    visit: VisitInfo | None            # None: no opening hours, tickets or reservation link published
     tags: tuple[str, ...]
     description: Text
     warning_scheme: str
     source: str
     source_note: str | None
-    maintainer: str | None
+    maintainer: Maintainer | None
     check: Check
     capacity: Capacity | None = None
 
@@ -110,10 +139,15 @@ class ScenicArea:
 
 
 @dataclass(frozen=True)
-class Leg:
+class Way:
+    """One way to travel from a stop to the next: drive, high-speed-rail, rail, bus, metro, walk
+    or boat. Without a source, its time and distance are the editors' estimate."""
+
     mode: str
-    minutes: int
+    minutes: int | None                # None: no source states it (never for a leg's first way)
     km: float | None
+    note: Text | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +155,12 @@ class Stop:
     spot_id: str
     stay_minutes: int
     note: Text | None
-    leg: Leg | None
+    ways: tuple[Way, ...] = ()         # to the next stop, the editors' first choice first; none after the last
+
+    @property
+    def leg(self) -> Way | None:
+        """The way the day plan and the route's totals count (the first)."""
+        return self.ways[0] if self.ways else None
 
 
 @dataclass(frozen=True)
@@ -129,6 +168,8 @@ class Day:
     number: int
     title: Text | None
     stops: tuple[Stop, ...]
+    overnight: Text | None = None      # where to sleep at the end of the day
+    overnight_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +202,7 @@ class Route:
 
     @property
     def travel_minutes(self) -> int:
-        return sum(stop.leg.minutes for stop in self.stops if stop.leg)
+        return sum(stop.leg.minutes or 0 for stop in self.stops if stop.leg)
 
 
 @dataclass(frozen=True)

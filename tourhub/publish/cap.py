@@ -95,9 +95,9 @@ def cap_path(notice_id: str) -> str:
 
 
 def notice_url(notice_id: str, base_url: str, lang: str) -> str:
-    """Where people read the notice: its section on the notices page of that language."""
+    """Where people read the notice: its own page, in that language."""
     prefix = "" if lang == "zh" else f"{lang}/"
-    return f"{site_base(base_url)}{prefix}notices/#{notice_id}"
+    return f"{site_base(base_url)}{prefix}notices/{notice_id}/"
 
 
 def _number(value: float) -> str:

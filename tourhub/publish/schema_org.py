@@ -22,7 +22,7 @@ def tourist_attraction(area: ScenicArea, base_url: str, lang: str) -> dict:
         "geo": {"@type": "GeoCoordinates", "latitude": area.lat, "longitude": area.lon},
         "address": {"@type": "PostalAddress", "addressRegion": area.city.in_(lang), "addressCountry": "CN"},
         "sameAs": [area.source],
-    } | ({"openingHours": area.opening_hours} if area.opening_hours else {})
+    }   # no openingHours: the hours are free text as published, not schema.org's "Mo-Su 08:00-18:00" form
 
 
 def tourist_trip(route: Route, model: Model, base_url: str, lang: str) -> dict:

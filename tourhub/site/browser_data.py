@@ -10,11 +10,14 @@ import json
 
 from tourhub.core.page import Page
 from tourhub.model.records import SEVERITY_ORDER, Model, marked
-from tourhub.site.i18n import LANGS, translate
+from tourhub.site import offline, share
+from tourhub.site.i18n import LANGS, grade_word, translate
 
 BANNER_SEVERITIES = ("Extreme", "Severe")
 PREFIX = {"zh": "", "en": "en/"}
 QUICKLINKS = ("routes", "areas", "crowds", "notices", "standards", "data", "guide")
+NAV = (("home", ""), ("routes", "routes/"), ("areas", "areas/"), ("crowds", "crowds/"), ("notices", "notices/"),
+       ("standards", "standards/"), ("data", "data/"), ("search", "search/"), ("guide", "guide/"), ("about", "about/"))
 
 
 def _both(key: str, **params) -> dict[str, str]:
@@ -39,9 +42,11 @@ def banner_alerts(model: Model) -> list[dict]:
     } for n, expires in shown]
 
 
-def theme_extra(model: Model, dev_reload: bool = False) -> dict:
-    """`config.extra.hub`: all the theme override (site_src/overrides/main.html) needs."""
+def theme_extra(model: Model, dev_reload: bool = False, licence: dict | None = None) -> dict:
+    """`config.extra.hub`: all the theme override (site_src/overrides/main.html) needs.
+    `licence`: the data's, as the Data Package states it (for the footer)."""
     return {
+        **share.theme_strings(licence),                  # share metadata, footer, 404 page
         "alerts": banner_alerts(model),
         "prefix": PREFIX,
         "quicklinks": {lang: [{"path": f"{PREFIX[lang]}{key}/", "label": translate(key + "_short", lang)}
@@ -52,6 +57,13 @@ def theme_extra(model: Model, dev_reload: bool = False) -> dict:
         "built_at": model.built_at.isoformat(),
         "dev_reload": dev_reload,        # `build.py serve` only: reload when a new build is ready
         "demo": _both("demo_banner") if model.demo else None,   # on every page of a demo build
+        "demo_short": _both("demo_banner_short") if model.demo else None,   # its one-line form on phones
+        "alerts_more": _both("alerts_more", n="{n}"),    # "2 more": the banner folds to one line on phones
+        "alerts_fewer": _both("alerts_fewer"),
+        "site_name": _both("site_name"),                 # the header shows the page's language only
+        "nav": {lang: [{"path": PREFIX[lang] + path, "label": translate(key, lang)} for key, path in NAV]
+                for lang in LANGS},                      # the drawer's navigation on English pages
+        "offline": offline.theme_settings(dev_reload),   # manifest, service worker, "saved" note
     }
 
 
@@ -66,7 +78,7 @@ def certificate_records(model: Model) -> list[dict]:
             "id": cert.id,
             "no": cert.certificate_no,
             "holder": {"zh": cert.holder.zh, "en": cert.holder.en},
-            "level": cert.level,
+            "level": {lang: grade_word(cert.level, lang) or cert.level for lang in LANGS},
             "standard": cert.standard,
             "standard_title": {lang: standard.title.in_(lang) for lang in LANGS} if standard else None,
             "issuer": {"zh": cert.issuer.zh, "en": cert.issuer.en},

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from tourhub.core.files import copy_tree_within
 from tourhub.core.page import Page
+from tourhub.site.slim_css import Used, quiet_alternate_sitemaps, slim_theme_stylesheets
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
@@ -91,19 +92,31 @@ class _FinishPages:
     """Last touches on every built page: English pages under en/ declare lang="en" (Material
     writes one `<html lang>` for the whole site; browsers, screen readers and Pagefind need each
     page's own), external links get rel="noopener", and a Content-Security-Policy goes first in
-    <head>."""
+    <head>. Once every page is written, Material's stylesheets are slimmed to what they use."""
 
     def __init__(self, tiles_url: str | None = None):
         self.tiles_origin = _origin(tiles_url)
+        self.used = Used()          # the classes every page uses, for slimming Material's CSS
 
     def on_post_page(self, output: str, page, config) -> str:
         if page.file.src_uri.startswith("en/"):
             output = output.replace('<html lang="zh"', '<html lang="en"', 1)
-        return self._secured(output)
+        output = self._secured(output)
+        self.used.add_html(output)
+        return output
 
     def on_post_template(self, output: str, template_name: str, config) -> str:
         """Static pages such as 404.html get the same policy and link treatment."""
-        return self._secured(output) if template_name.endswith(".html") and "<head>" in output else output
+        if template_name.endswith(".html") and "<head>" in output:
+            output = self._secured(output)
+            self.used.add_html(output)
+        return output
+
+    def on_post_build(self, config) -> None:
+        """Every page is written: Material's stylesheets lose the rules no page can use, and its
+        script stops fetching a sitemap for every alternate link."""
+        slim_theme_stylesheets(Path(config.site_dir), self.used)
+        quiet_alternate_sitemaps(Path(config.site_dir))
 
     def _secured(self, output: str) -> str:
         output = _EXTERNAL_LINK.sub(_with_noopener, output)
@@ -136,7 +149,8 @@ def _with_noopener(match: re.Match) -> str:
 
 def content_security_policy(html: str, tiles_origin: str | None = None) -> str:
     """Scripts only from this site or, inline, by hash (the theme's few); WebAssembly for the
-    search; images also from the map-tile host, which a visitor must ask for."""
+    search; images also from the map-tile host, which a visitor must ask for; the service worker
+    and the web app manifest from this site."""
     hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
                      for attributes, body in _INLINE_SCRIPT.findall(html)
                      if not _EXECUTABLE.search(attributes)})
@@ -144,7 +158,8 @@ def content_security_policy(html: str, tiles_origin: str | None = None) -> str:
     return "; ".join([
         "default-src 'self'", f"script-src 'self' 'wasm-unsafe-eval' {' '.join(hashes)}".strip(),
         "style-src 'self' 'unsafe-inline'", f"img-src {images}", "font-src 'self' data:",
-        "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'"])
+        "connect-src 'self'", "worker-src 'self'", "manifest-src 'self'",
+        "object-src 'none'", "base-uri 'self'", "form-action 'self'"])
 
 
 def index_search(site_dir: Path) -> None:

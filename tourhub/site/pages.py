@@ -17,7 +17,7 @@ from datetime import timedelta
 from importlib.metadata import version as _version
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tourhub.core import geo
 from tourhub.core.dates import CHINA
@@ -28,8 +28,8 @@ from tourhub.model.quality import dataset_quality
 from tourhub.model.records import Model, Occupancy, Route, ScenicArea
 from tourhub.publish import schema_org
 from tourhub.publish.dcat import json_for_script
-from tourhub.site import svg
-from tourhub.site.i18n import LANGS, tag_label, translate
+from tourhub.site import share, svg, visitor
+from tourhub.site.i18n import LANGS, grade_word, tag_label, translate
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -42,6 +42,17 @@ def md(text) -> Markup:
     escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
     return Markup(" ".join(escaped.split()))
+
+
+_CHINESE_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+"
+                          r"(?:\s+[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)*")
+
+
+def md_english(text) -> Markup:
+    """`md` for English pages: what stays Chinese in English text (a WeChat account to search
+    for, a name on a sign) is marked as Chinese, for screen readers, fonts and translators."""
+    escaped = md(text)
+    return Markup(_CHINESE_RUN.sub(lambda run: f'<span lang="zh-CN">{run.group(0)}</span>', str(escaped)))
 
 
 def front_matter(**values) -> Markup:
@@ -151,6 +162,7 @@ def environment() -> Environment:
     env.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
     env.globals["front_matter"] = front_matter
     env.globals["tag_label"] = tag_label
+    env.globals["grade_word"] = grade_word
     env.globals["route_map"] = route_map
     env.globals["sparkline"] = sparkline
     env.globals["navigation_links"] = navigation_links
@@ -160,6 +172,8 @@ def environment() -> Environment:
     env.globals["level_changes"] = recent_level_changes
     env.globals["tourist_trip"] = schema_org.tourist_trip
     env.globals["tourist_attraction"] = schema_org.tourist_attraction
+    env.globals.update(visitor.TEMPLATE_GLOBALS)     # home page and notice pages
+    env.globals["place"] = lambda name, lang, markdown=True: visitor.place(name, lang, md if markdown else escape)
     return env
 
 
@@ -194,6 +208,8 @@ def _render_forked(lang: str) -> list[Page]:
 def render_language(model: Model, dictionary: list, base_url: str, lang: str) -> list[Page]:
     """Every generated page in one language."""
     env = environment()
+    if lang == "en":
+        env.filters["md"] = md_english      # issue 14, part 4: Chinese left in English text is marked
     pages: list[Page] = []
 
     def render(template: str, path: str, **context) -> None:
@@ -205,7 +221,7 @@ def render_language(model: Model, dictionary: list, base_url: str, lang: str) ->
             html_href=lambda target: html_link(full, lang_path(target, lang)),
             base_url=base_url,
             asset_href=lambda target: html_link(full, target),
-            other_lang_href=link(full, other), **context)
+            other_lang_href=link(full, other), page_meta=share.page_meta(model, lang, path, context), **context)
         pages.append(Page(full, text))
 
     render("home.md.j2", "index.md", datasets=dictionary)
@@ -218,6 +234,8 @@ def render_language(model: Model, dictionary: list, base_url: str, lang: str) ->
     render("crowds.md.j2", "crowds/index.md")
     render("search.md.j2", "search/index.md")
     render("notices.md.j2", "notices/index.md")
+    for notice in model.notices:
+        render("notice.md.j2", f"notices/{notice.id}.md", notice=notice)
     labels = ("valid", "suspended", "revoked", "expired", "standard", "valid_until", "number", "no_match", "failed")
     render("standards.md.j2", "standards/index.md", lookup_labels={   # the demo mark only where there is a demo
         key: translate(key, lang) for key in labels + (("illustrative",) if model.demo else ())})

@@ -31,10 +31,12 @@ MAP_PADDING = 48
 # Smallest extent of the map, in degrees of latitude (about 1.1 km), so that a single stop or
 # stops at one place are drawn at a sensible zoom instead of dividing by zero.
 MAP_MIN_SPAN_DEG = 0.01
-# Text sizes are in viewBox units: on a 390 px phone the map is drawn at about 0.58×, so an
-# 18-unit label is about 10.5 px on screen.
-STOP_RADIUS = 13
-LABEL_FONT_SIZE = 18
+# Text sizes are in viewBox units: on a 390 px phone the map is drawn at about 0.56×, so a
+# stop's 20-unit number is about 11 px (bold) and a 19-unit label about 10.6 px; the legend under
+# the map (route page) gives every name in full at the page's own size.
+STOP_RADIUS = 16
+STOP_NUMBER_FONT_SIZE = 20
+LABEL_FONT_SIZE = 19
 LABEL_GAP = 4
 # Longest label, in viewBox units: half the width minus the stop circle and a margin, so a label
 # drawn away from the centre always fits (see _label_x).
@@ -222,16 +224,19 @@ def _stop_marker(stop: MapPoint, x: float, y: float) -> str:
     classes = "th-map-stop th-map-stop-estimated" if stop.estimated else "th-map-stop"
     dash = ' stroke-dasharray="3 2.5"' if stop.estimated else ""
     number = str(stop.number)
-    font_size = 14 if len(number) <= 2 else 10
+    font_size = STOP_NUMBER_FONT_SIZE if len(number) <= 2 else STOP_NUMBER_FONT_SIZE * 0.7
     return (
         f'<g class="{classes}">'
         f'<circle class="th-map-stop-circle" cx="{_num(x)}" cy="{_num(y)}" r="{STOP_RADIUS}"'
         f' fill="{PAPER}" stroke="{INK}" stroke-width="2"{dash}/>'
         f'<text class="th-map-stop-number" x="{_num(x)}" y="{_num(y)}" dy="0.35em"'
-        f' text-anchor="middle" font-size="{font_size}" font-weight="700" fill="{INK}">'
+        f' text-anchor="middle" font-size="{_num(font_size)}" font-weight="700" fill="{INK}">'
         f"{_clean(number)}</text>"
         "</g>"
     )
+
+
+Box = tuple[float, float, float, float]   # left, top, right, bottom in viewBox units
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,13 @@ class _Label:
         return (self.left < x + STOP_RADIUS and x - STOP_RADIUS < self.right
                 and abs(self.y - y) < STOP_RADIUS + LABEL_FONT_SIZE / 2)
 
+    def overlaps(self, box: Box) -> bool:
+        """Whether the label would overprint a rectangle (left, top, right, bottom): the scale bar
+        or the north arrow."""
+        left, top, right, bottom = box
+        return (self.left < right and left < self.right
+                and self.y - LABEL_FONT_SIZE / 2 < bottom and top < self.y + LABEL_FONT_SIZE / 2)
+
 
 def _initial_label(stop: MapPoint, x: float, y: float) -> _Label | None:
     """A stop's label beside its circle, shortened to fit; None for a stop without a name."""
@@ -273,10 +285,12 @@ def _initial_label(stop: MapPoint, x: float, y: float) -> _Label | None:
     return _Label(text, label_x, label_y, anchor, width)
 
 
-def place_labels(stops: Sequence[MapPoint], points: Sequence[tuple[float, float]]) -> list[_Label | None]:
+def place_labels(stops: Sequence[MapPoint], points: Sequence[tuple[float, float]],
+                 keep_clear: Sequence[Box] = ()) -> list[_Label | None]:
     """Labels for the stops, in stop order, nudged up or down a line or two where they would
-    overprint a label already placed or another stop's circle (stops close together). Top labels
-    are placed first; a label that finds no free line within two lines stays beside its stop."""
+    overprint a label already placed, another stop's circle (stops close together) or one of the
+    `keep_clear` boxes (scale bar, north arrow). Top labels are placed first; a label that finds
+    no free line within two lines stays beside its stop."""
     labels = [_initial_label(stop, x, y) for stop, (x, y) in zip(stops, points)]
     step = LABEL_FONT_SIZE + 2
     placed: list[_Label] = []
@@ -289,7 +303,8 @@ def place_labels(stops: Sequence[MapPoint], points: Sequence[tuple[float, float]
                 continue
             moved = _Label(label.text, label.x, y, label.anchor, label.width)
             if not (any(moved.collides(other) for other in placed)
-                    or any(moved.covers(*point) for point in points)):
+                    or any(moved.covers(*point) for point in points)
+                    or any(moved.overlaps(box) for box in keep_clear)):
                 labels[index] = label = moved
                 break
         placed.append(label)
@@ -306,17 +321,31 @@ def _label_markup(label: _Label) -> str:
     )
 
 
+SCALE_FONT_SIZE = 15
+NORTH_ARROW_BOX: Box = (MAP_WIDTH - 36.0, 0.0, MAP_WIDTH, 46.0)
+
+
+def _scale_bar_geometry(projection: _Projection) -> tuple[float, float, float, float]:
+    """The scale bar's distance (km), its left and right ends and its baseline."""
+    km = nice_distance_km(SCALE_BAR_MAX * projection.km_per_unit)
+    x0, y = 16.0, MAP_HEIGHT - 14.0
+    return km, x0, x0 + km / projection.km_per_unit, y
+
+
+def scale_bar_box(projection: _Projection) -> Box:
+    """The rectangle the scale bar and its text take, which labels keep clear of."""
+    km, x0, x1, y = _scale_bar_geometry(projection)
+    return x0 - 2, y - SCALE_FONT_SIZE, x1 + 8 + text_width(_distance_text(km), SCALE_FONT_SIZE), MAP_HEIGHT
+
+
 def _scale_bar(projection: _Projection) -> list[str]:
     """A bar of a round number of kilometres in the bottom-left corner."""
-    km = nice_distance_km(SCALE_BAR_MAX * projection.km_per_unit)
-    length = km / projection.km_per_unit
-    x0, y = 16.0, MAP_HEIGHT - 14.0
-    x1 = x0 + length
+    km, x0, x1, y = _scale_bar_geometry(projection)
     return [
         '<g class="th-map-scale">',
         f'<path d="M{_num(x0)},{_num(y - 6)} V{_num(y)} H{_num(x1)} V{_num(y - 6)}"'
         f' fill="none" stroke="{INK}" stroke-width="2"/>',
-        f'<text x="{_num(x1 + 6)}" y="{_num(y)}" font-size="15" fill="{INK}">'
+        f'<text x="{_num(x1 + 6)}" y="{_num(y)}" font-size="{SCALE_FONT_SIZE}" fill="{INK}">'
         f"{_clean(_distance_text(km))}</text>",
         "</g>",
     ]
@@ -361,7 +390,8 @@ def route_map_svg(stops: Sequence[MapPoint], *, title: str, desc: str, labels: b
     if labels:
         body += [
             '<g class="th-map-labels">',
-            *(_label_markup(label) for label in place_labels(stops, points) if label),
+            *(_label_markup(label) for label in place_labels(
+                stops, points, keep_clear=(scale_bar_box(projection), NORTH_ARROW_BOX)) if label),
             "</g>",
         ]
     body += [*_scale_bar(projection), *_north_arrow()]

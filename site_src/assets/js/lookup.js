@@ -29,7 +29,7 @@
     var detail = document.createElement("span");
     detail.className = "th-cert__detail";
     detail.textContent = [
-      rec.level,
+      rec.level[lang] || rec.level.zh,
       labels.standard + " " + rec.standard + (rec.standard_title ? " " + rec.standard_title[lang] : ""),
       labels.valid_until + " " + (rec.valid_until || "—"),
       rec.no ? labels.number + " " + rec.no : "",
