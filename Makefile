@@ -52,12 +52,15 @@ test: lint node_modules/.installed $(CHROMIUM)
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/unit -m "not browser"
 
-# About 40 minutes on 2 cores: the region corpus is a year of hourly counts for 1,200 areas.
-bench: $(VENV)/.installed-test $(CHROMIUM)
+# About an hour on 2 cores: the region corpus is a year of hourly counts for 1,200 areas.
+bench: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_build.py --region --baseline-files 2
 	$(BIN)/python bench/bench_page_weight.py
+	$(BIN)/python bench/bench_lighthouse.py
 	$(BIN)/python bench/bench_merge.py --areas 100   # full size (--areas 1200) needs ~6 GB and ~15 min
+	$(BIN)/python bench/bench_reach.py               # a year of region counts: site size, Parquet vs CSV, S3 deploys
+	$(BIN)/python bench/bench_repo_growth.py --areas 100 --days 30
 
 # Two demo partners on 127.0.0.1 -> fetch -> build -> serve http://127.0.0.1:8000/ (build/demo/).
 demo: $(VENV)/.installed

@@ -7,6 +7,7 @@
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
     python build.py [--project DIR] serve [--port 8000]
+    python build.py [--project DIR] deploy s3://BUCKET[/PREFIX] [--endpoint URL] [--dry-run]
 """
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on save / 本地预览")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
+    deploy = commands.add_parser("deploy", help="upload site/ to S3-compatible storage, only what changed "
+                                                "/ 发布到对象存储")
+    deploy.add_argument("target", help="s3://BUCKET[/PREFIX]")
+    deploy.add_argument("--endpoint", help="the provider's S3 endpoint, e.g. https://oss-cn-chengdu.aliyuncs.com "
+                                           "(default: AWS, or $HUB_S3_ENDPOINT)")
+    deploy.add_argument("--addressing", choices=("auto", "virtual", "path"), default="auto",
+                        help="bucket in the host name (virtual; Aliyun OSS needs it) or in the path")
+    deploy.add_argument("--site", type=Path, help="the built site to upload (default: site/)")
+    deploy.add_argument("--dry-run", action="store_true", help="say what would change, change nothing / 只列出变化")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -62,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "new":
         return _new(root, args.kind, args.id)
+    if args.command == "deploy":
+        return _deploy(root, args)
     if args.command == "schemas":
         from tourhub.check.descriptor import load_package
         from tourhub.editors.json_schemas import write_editor_files
@@ -134,6 +146,23 @@ def _fetch(root: Path, sources: Path | None) -> int:
     print("有数据源失败，已保留全部有效数据 / Some feeds failed; everything good was kept." if failed
           else f"{len(outcomes)} 个数据源全部成功 / all {len(outcomes)} feeds succeeded.", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _deploy(root: Path, args: argparse.Namespace) -> int:
+    import os
+
+    from tourhub.core.lock import repository_lock
+    from tourhub.deploy.s3 import DeployFailed, run
+    site = (args.site or root / "site").resolve()
+    try:
+        with repository_lock(root, f"deploy {args.target}"):     # no build swaps site/ while it is read
+            run(site, args.target, endpoint=args.endpoint or os.environ.get("HUB_S3_ENDPOINT"),
+                dry_run=args.dry_run, addressing=args.addressing,
+                say=lambda line: print(line, file=sys.stderr, flush=True))
+    except DeployFailed as failed:
+        print(f"发布失败 / deploy failed: {failed}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _summary(problems) -> str:

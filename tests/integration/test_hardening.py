@@ -4,6 +4,7 @@ crash two builds started at once, leave debris from a killed run behind, or cras
 server. (Partner-feed addresses: test_outbound_policy.py; damaged state: test_damaged_state.py.)"""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -119,11 +120,11 @@ def test_a_schema_that_is_not_a_table_schema_is_a_problem_not_a_traceback(tmp_pa
 
 
 def published_month(site: Path, month: str) -> tuple[bytes, dict]:
-    """A month of counts as published, and what datapackage.json says of it (bytes, hash)."""
+    """A month of counts as published (gzip CSV), and what datapackage.json says of it (bytes, hash)."""
     package = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
     resource = next(r for r in package["resources"] if r["name"] == "visitor_observations")
-    part = next(p for p in resource["x-parts"] if p["path"].endswith(f"{month}.csv"))
-    return (site / "data" / "visitor_observations" / f"{month}.csv").read_bytes(), part
+    part = next(p for p in resource["x-parts"] if p["path"].endswith(f"{month}.csv.gz"))
+    return (site / "data" / "visitor_observations" / f"{month}.csv.gz").read_bytes(), part
 
 
 def later_rows(count: int) -> list[dict]:
@@ -159,7 +160,7 @@ def test_a_build_waits_while_a_fetch_merges_and_publishes_exactly_the_counts_it_
     assert build.returncode == 0, out + err
     month_file = (project / "datasets" / "observations" / "2026-11.csv").read_bytes()
     published, described = published_month(project / "site", "2026-11")
-    assert published == month_file                           # the merge is in, whole
+    assert gzip.decompress(published) == month_file          # the merge is in, whole
     assert described["bytes"] == len(published)
     assert described["hash"] == "sha256:" + hashlib.sha256(published).hexdigest()
 

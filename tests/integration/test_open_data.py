@@ -60,33 +60,47 @@ def test_frictionless_validates_the_published_data_package_and_every_csv(site):
     assert len(single) >= 12 and all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in single)
 
 
-def test_the_zip_holds_every_single_file_csv_and_links_the_monthly_counts(site):
+def test_the_zip_holds_every_file_it_describes_and_validates_offline(site, tmp_path):
     import zipfile
+
+    from frictionless import validate
     with zipfile.ZipFile(site / "data" / "bashu-travel-open-data.zip") as bundle:
         names = set(bundle.namelist())
         descriptor = json.loads(bundle.read("datapackage.json"))
         for resource in descriptor["resources"]:
-            if isinstance(resource["path"], str):
-                data = bundle.read(resource["path"])
-                assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-            else:
-                assert all(p.startswith("http") and p.endswith(".csv") for p in resource["path"])
-                assert not any(p["path"].rsplit("/", 1)[1] in names for p in resource["x-parts"])
-    assert len(names) == len(descriptor["resources"])      # datapackage.json + every single-file CSV
+            parts = [resource] if isinstance(resource["path"], str) else resource["x-parts"]
+            for part in parts:
+                assert not part["path"].startswith("http")
+                assert part["hash"] == "sha256:" + hashlib.sha256(bundle.read(part["path"])).hexdigest()
+        bundle.extractall(tmp_path / "unzipped")
+    described = {p["path"] for r in descriptor["resources"]
+                 for p in ([r] if isinstance(r["path"], str) else r["x-parts"])}
+    assert names == described | {"datapackage.json"}
+    report = validate(str(tmp_path / "unzipped" / "datapackage.json"))    # nothing outside the zip is read
+    assert report.valid, report.flatten(["resourceName", "type", "note"])[:10]
 
 
-def test_visitor_counts_are_published_month_by_month_each_file_with_its_own_sha256(site, project):
+def test_visitor_counts_are_published_month_by_month_as_gzip_csv_and_parquet(site, project):
+    import gzip
+
+    import duckdb
     from frictionless import Package
     descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
     counts = next(r for r in descriptor["resources"] if r["name"] == "visitor_observations")
-    assert counts["path"] == ["visitor_observations/demo-2026-11.csv"] == [p["path"] for p in counts["x-parts"]]
+    assert counts["path"] == ["visitor_observations/demo-2026-11.csv.gz"] == [p["path"] for p in counts["x-parts"]]
+    assert counts["compression"] == "gz"
+    assert [p["path"] for p in counts["x-parquet"]] == ["visitor_observations/demo-2026-11.parquet"]
     source = project / "demo" / "observations" / "2026-11.csv"
-    for part in counts["x-parts"]:
+    for part in counts["x-parts"] + counts["x-parquet"]:
         data = (site / "data" / part["path"]).read_bytes()
         assert part["bytes"] == len(data) and part["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-        assert data == source.read_bytes()
+    assert gzip.decompress((site / "data" / counts["x-parts"][0]["path"]).read_bytes()) == source.read_bytes()
     rows = Package(str(site / "data" / "datapackage.json")).get_resource("visitor_observations").read_rows()
     assert len(rows) == source.read_text("utf-8").count("\n") - 1 >= 6 * 12
+    parquet = site / "data" / counts["x-parquet"][0]["path"]
+    (typed,) = duckdb.sql(f"SELECT sum(count), count(*), epoch(min(observed_at)) FROM '{parquet}'").fetchall()
+    assert typed[0] == sum(row["count"] for row in rows) and typed[1] == len(rows)
+    assert typed[2] == min(row["observed_at"] for row in rows).timestamp()   # the same instant, typed
 
 
 def test_the_excel_csv_has_a_bom_and_crlf_and_the_same_rows(site):
@@ -198,8 +212,8 @@ def test_the_developers_page_shows_pandas_r_and_curl(site):
     for lang in ("", "en/"):
         text = (site / lang / "data" / "developers" / "index.html").read_text("utf-8")
         assert "pd.read_csv" in text and "read_csv(" in text and "curl" in text
-        assert "data/visitor_observations/&lt;YYYY-MM&gt;.csv" in text   # the monthly files, and there they are:
-    assert (site / "data" / "visitor_observations" / "demo-2026-11.csv").is_file()
+        assert "data/visitor_observations/&lt;YYYY-MM&gt;.csv.gz" in text   # the monthly files, and there they are:
+    assert (site / "data" / "visitor_observations" / "demo-2026-11.csv.gz").is_file()
 
 
 def test_history_is_computed_from_git_and_says_so_in_a_shallow_clone(tmp_path):

@@ -8,6 +8,7 @@ latest.json entry it shows says so, in both languages.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -161,8 +162,9 @@ def test_demo_rows_and_latest_json_entries_are_flagged(demo):
     assert latest["demo"] is True and len(latest["areas"]) == 6
     for entry in latest["areas"]:
         assert entry["illustrative"] is True and entry["label_zh"].startswith("【示例 · 虚构数据】")
-    (counts,) = (demo / "data" / "visitor_observations").glob("*.csv")
-    assert counts.name.startswith("demo-") and {r["method"] for r in rows(counts)} == {"illustrative"}
+    (counts,) = (demo / "data" / "visitor_observations").glob("*.csv.gz")
+    month = csv.DictReader(io.StringIO(gzip.decompress(counts.read_bytes()).decode("utf-8")))
+    assert counts.name.startswith("demo-") and {r["method"] for r in month} == {"illustrative"}
 
 
 # --- the rules that keep it so ----------------------------------------------------------------

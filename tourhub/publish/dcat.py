@@ -35,6 +35,7 @@ class Distribution:
     title_en: str
     byte_size: int
     sha256: str         # hex digest
+    compress_format: str | None = None    # media type of the compression (application/gzip), if compressed
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ LICENCE_AUTHORITY: dict[str, str] = {
 
 _LANG_MAP = ("dct:title", "dct:description", "dcat:keyword", "foaf:name", "vcard:fn",
              "skos:prefLabel")
-_IRI_VALUED = ("dct:publisher", "dct:license", "dct:format", "dcat:mediaType",
+_IRI_VALUED = ("dct:publisher", "dct:license", "dct:format", "dcat:mediaType", "dcat:compressFormat",
                "dct:accrualPeriodicity", "dct:language", "dct:conformsTo", "dct:spatial",
                "dct:type", "dcat:accessURL", "dcat:downloadURL", "dcat:landingPage",
                "foaf:homepage", "vcard:hasURL", "vcard:hasEmail", "spdx:algorithm",
@@ -305,6 +306,8 @@ def distribution_node(dist: Distribution, licence: str, modified: datetime | Non
                           "spdx:checksumValue": dist.sha256.lower()},
         "dct:license": licence,
     }
+    if dist.compress_format:
+        node["dcat:compressFormat"] = media_type_iri(dist.compress_format)
     if modified is not None:
         node["dct:modified"] = _datetime_text(modified)
     return node
@@ -397,6 +400,8 @@ def vocabulary_nodes(catalog: CatalogInfo) -> list[dict]:
         for dist in dataset.distributions:
             types[file_type_iri(dist.format_code)] = "dct:MediaTypeOrExtent"
             types[media_type_iri(dist.media_type)] = "dct:MediaType"
+            if dist.compress_format:
+                types[media_type_iri(dist.compress_format)] = "dct:MediaType"
     nodes = [{"@id": iri, "@type": cls} for iri, cls in sorted(types.items())]
     licence = licence_iri(catalog.licence_url)
     licence_node: dict = {"@id": licence, "@type": "dct:LicenseDocument"}

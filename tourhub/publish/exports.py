@@ -7,11 +7,14 @@ Every file lives at a stable URL (`data/<dataset>.<ext>`) and again under a cont
 version (`data/versions/<id>/<dataset>.<ext>`, id = start of the CSV's sha256), so a partner
 can pin exactly the bytes they tested with.
 
-A dataset kept in CSV partitions (visitor counts, a file a month) is published as those files,
-byte for byte as Frictionless validated them (`data/<dataset>/YYYY-MM.csv`), never gathered into
-one file: at region scale that would be a gigabyte of CSV and more of JSON. Its datapackage.json
-resource is multipart (`path` lists the months; each file's bytes and sha256 in `x-parts`), and
-a month's file is its own pinned version: its sha256 is published, and a closed month never changes.
+A dataset kept in CSV partitions (visitor counts, a file a month) is published month by month,
+never gathered into one file (at region scale that would be a gigabyte of CSV): each month as
+gzip CSV (`data/<dataset>/YYYY-MM.csv.gz`, the bytes Frictionless validated, compressed) and as
+Parquet (`YYYY-MM.parquet`, typed, zstd; compact.py). Its datapackage.json resource is multipart
+gzip CSV (`path` lists the months, `compression: gz`; each file's bytes and sha256 in `x-parts`,
+the Parquet files in `x-parquet`), and a month's files are their own pinned version: their sha256
+is published, and a closed month never changes. The zip holds every file the descriptor names,
+the months included, so it validates offline.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from tourhub.check.descriptor import PackageSpec
 from tourhub.check.partitions import PartitionedTable
 from tourhub.model.records import Model, Text
+from tourhub.publish.compact import gzip_csv, parquet
 
 DATA_DIR = "data"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed entry times: the same data always zips to the same bytes
@@ -48,6 +52,8 @@ class Download:
     source: Path | None = None    # or a validated file published as it is, with its size and sha256
     source_size: int = 0
     source_sha256: str = ""
+    pinned: bool = True           # a copy also sits under data/versions/ (a month is pinned by its sha256)
+    compression: str | None = None    # media type of the compression (application/gzip), if compressed
 
     @property
     def size(self) -> int:
@@ -60,11 +66,6 @@ class Download:
     @property
     def content(self) -> bytes | Path:
         return self.source or self.data
-
-    @property
-    def pinned(self) -> bool:
-        """Whether a copy sits under data/versions/ (a partition is pinned by its sha256 instead)."""
-        return self.source is None
 
 
 def cell_text(value) -> str:
@@ -235,17 +236,32 @@ def dataset_downloads(spec, rows: list[dict], model: Model) -> list[Download]:
     return files
 
 
-def partition_downloads(table: PartitionedTable, package: PackageSpec) -> list[Download]:
-    """A partitioned dataset's files, one per partition, published byte for byte; the demo
-    overlay's are published as demo-YYYY-MM.csv, so that they can never pass for real counts."""
+def partition_downloads(table: PartitionedTable, package: PackageSpec, cache: Path | None = None) -> list[Download]:
+    """A partitioned dataset's months, each as gzip CSV and as Parquet; the demo overlay's are
+    published as demo-YYYY-MM.*, so that they can never pass for real counts."""
     files = []
+    schema = package.resource(table.name).schema
     for part in table.parts:
         stem = ("demo-" if package.from_overlay(part.file) else "") + PurePosixPath(part.file).stem
-        files.append(Download(table.name, f"{DATA_DIR}/{table.name}/{stem}.csv", "text/csv", "CSV",
-                              _label(f"CSV（UTF-8）{stem}", f"CSV (UTF-8) {stem}"),
-                              source=package.root.parent / part.file, source_size=part.size,
-                              source_sha256=part.sha256))
+        source = package.root.parent / part.file
+        files.append(Download(table.name, f"{DATA_DIR}/{table.name}/{stem}.csv.gz", "text/csv", "CSV",
+                              _label(f"CSV（UTF-8，gzip 压缩）{stem}", f"CSV (UTF-8, gzip) {stem}"),
+                              gzip_csv(source, part.sha256, cache), pinned=False, compression="application/gzip"))
+        files.append(Download(table.name, f"{DATA_DIR}/{table.name}/{stem}.parquet", PARQUET_MEDIA_TYPE, "PARQUET",
+                              _label(f"Parquet {stem}", f"Parquet {stem}"),
+                              parquet(source, part.sha256, schema, cache), pinned=False))
     return files
+
+
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+
+
+def described(files: list[Download]) -> list[Download]:
+    """The files a datapackage.json resource lists as its data: the CSV (a partitioned dataset's
+    gzip CSV months; not its Parquet copies, nor the other formats)."""
+    if files and files[0].pinned:
+        return files[:1]
+    return [d for d in files if d.compression == "application/gzip"]
 
 
 def version_id(downloads: list[Download]) -> str:
@@ -261,21 +277,23 @@ def versioned(downloads: list[Download]) -> list[Download]:
                      d.format_code, d.label, d.data) for d in downloads if d.pinned]
 
 
-def published_descriptor(package: PackageSpec, csv_files: dict[str, list[Download]],
-                         base_url: str | None = None) -> dict:
+def published_descriptor(package: PackageSpec, by_dataset: dict[str, list[Download]]) -> dict:
     """datapackage.json as partners get it: our descriptor without the loader's x-source, each
     resource pointing at its CSV (a path relative to data/) with bytes and sha256; a partitioned
-    one at all its files (multipart; as URLs under `base_url` if given), each file's bytes and
-    sha256 in x-parts."""
+    one at all its months (multipart gzip CSV), each file's bytes and sha256 in x-parts, and its
+    Parquet copies in x-parquet."""
     descriptor = {key: value for key, value in package.descriptor.items()
                   if key not in ("resources", "x-region")}
     descriptor["resources"] = []
 
     def where(d: Download) -> str:
-        return base_url + d.path if base_url and not d.pinned else d.path.removeprefix(f"{DATA_DIR}/")
+        return d.path.removeprefix(f"{DATA_DIR}/")
+
+    def part(d: Download) -> dict:
+        return {"path": where(d), "bytes": d.size, "hash": f"sha256:{d.sha256}"}
 
     for spec in package.resources:
-        files = csv_files[spec.name]
+        files = described(by_dataset[spec.name])
         resource = {key: value for key, value in package.entry(spec.name).items()
                     if key not in ("x-source", "schema")}
         resource.update({"path": where(files[0]), "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"})
@@ -283,25 +301,26 @@ def published_descriptor(package: PackageSpec, csv_files: dict[str, list[Downloa
             resource.update({"bytes": files[0].size, "hash": f"sha256:{files[0].sha256}"})
         else:
             resource["path"] = [where(d) for d in files]
-            resource["x-parts"] = [{"path": where(d), "bytes": d.size, "hash": f"sha256:{d.sha256}"} for d in files]
+            resource["compression"] = "gz"
+            resource["x-parts"] = [part(d) for d in files]
+            resource["x-parquet"] = [part(d) for d in by_dataset[spec.name] if d.media_type == PARQUET_MEDIA_TYPE]
         resource["schema"] = spec.schema
         descriptor["resources"].append(resource)
     return descriptor
 
 
-def package_downloads(package: PackageSpec, csv_files: dict[str, list[Download]], base_url: str) -> list[Download]:
-    """datapackage.json, and a zip of it with every single-file CSV. In the zip's descriptor the
-    partitioned files are linked by URL, not copied: a year of counts would make it huge."""
-    descriptor = _json(published_descriptor(package, csv_files))
+def package_downloads(package: PackageSpec, by_dataset: dict[str, list[Download]]) -> list[Download]:
+    """datapackage.json, and a zip of it with every file it describes (the months of counts as
+    gzip CSV, stored as they are): self-contained, so it validates offline."""
+    descriptor = _json(published_descriptor(package, by_dataset))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME),
-                        _json(published_descriptor(package, csv_files, base_url)), compress_type=zipfile.ZIP_DEFLATED)
+        bundle.writestr(zipfile.ZipInfo("datapackage.json", ZIP_TIME), descriptor, compress_type=zipfile.ZIP_DEFLATED)
         for spec in package.resources:
-            for d in csv_files[spec.name]:
-                if d.pinned:
-                    bundle.writestr(zipfile.ZipInfo(d.path.removeprefix(f"{DATA_DIR}/"), ZIP_TIME), d.data,
-                                    compress_type=zipfile.ZIP_DEFLATED)
+            for d in described(by_dataset[spec.name]):
+                compress = zipfile.ZIP_STORED if d.compression else zipfile.ZIP_DEFLATED
+                bundle.writestr(zipfile.ZipInfo(d.path.removeprefix(f"{DATA_DIR}/"), ZIP_TIME), d.data,
+                                compress_type=compress)
     return [
         Download("package", f"{DATA_DIR}/datapackage.json", "application/json", "JSON",
                  _label("Data Package 描述文件", "Data Package descriptor"), descriptor),
@@ -328,11 +347,11 @@ class Exports:
 
 
 def build_exports(package: PackageSpec, typed: dict[str, list[dict]], partitioned: dict[str, PartitionedTable],
-                  model: Model, base_url: str) -> Exports:
-    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package)
+                  model: Model, cache: Path | None = None) -> Exports:
+    """Every download; `cache` keeps the compact forms of each month (compact.py)."""
+    by_dataset = {spec.name: partition_downloads(partitioned[spec.name], package, cache)
                   if spec.name in partitioned and partitioned[spec.name].parts
                   else dataset_downloads(spec, typed.get(spec.name, []), model)
                   for spec in package.resources}
-    csv_files = {name: files if name in partitioned else files[:1] for name, files in by_dataset.items()}
-    return Exports(by_dataset, package_downloads(package, csv_files, base_url),
+    return Exports(by_dataset, package_downloads(package, by_dataset),
                    {name: version_id(files) for name, files in by_dataset.items()})

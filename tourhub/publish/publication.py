@@ -17,6 +17,7 @@ from tourhub.model.quality import quality_json
 from tourhub.model.records import Model, marked
 from tourhub.publish import cap, dcat
 from tourhub.publish.atom import AtomEntry, atom_feed
+from tourhub.publish.compact import compact_cache
 from tourhub.publish.dictionary import DatasetFacts, dataset_facts
 from tourhub.publish.exports import Download, Exports, build_exports
 from tourhub.publish.history import History
@@ -50,7 +51,8 @@ def _absolute(base_url: str, path: str) -> str:
 def _distributions(files: list[Download], base_url: str) -> tuple[dcat.Distribution, ...]:
     return tuple(dcat.Distribution(
         url=_absolute(base_url, d.path), media_type=d.media_type, format_code=d.format_code,
-        title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256) for d in files)
+        title_zh=d.label.zh, title_en=d.label.en, byte_size=d.size, sha256=d.sha256,
+        compress_format=d.compression) for d in files)
 
 
 def _bbox(model: Model) -> tuple[float, float, float, float] | None:
@@ -143,7 +145,8 @@ def crowd_feed(model: Model) -> bytes:
 
 def build_publication(validated, model: Model, histories: dict[str, History], base_url: str) -> Publication:
     package = validated.package
-    exports: Exports = build_exports(package, validated.typed, validated.partitioned, model, base_url)
+    exports: Exports = build_exports(package, validated.typed, validated.partitioned, model,
+                                     compact_cache(package.root.parent))
     infos = []
     datasets = []
     files = [Page(d.path, d.content) for d in exports.all_files]

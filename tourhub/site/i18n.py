@@ -283,8 +283,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "dev_package_note": {"zh": "含全部表、字段说明和外键", "en": "every table, field descriptions and foreign keys"},
     "dev_feeds": {"zh": "目录与订阅", "en": "Catalog and feeds"},
     "dev_pinned": {"zh": "固定版本，内容不变", "en": "pinned version, content never changes"},
-    "dev_monthly": {"zh": "游客量按月发布，每月一个文件，内容与校验通过的原文件逐字节相同（SHA-256 见 datapackage.json 的 x-parts）",
-                    "en": "visitor counts, one file a month, byte for byte as validated (SHA-256 in datapackage.json x-parts)"},
+    "dev_monthly": {"zh": "游客量按月发布：gzip 压缩的 CSV（解压后与校验通过的原文件逐字节相同）和 Parquet（带类型，zstd 压缩）；"
+                          "SHA-256 见 datapackage.json 的 x-parts 与 x-parquet",
+                    "en": "visitor counts, a month a file: gzip CSV (byte for byte as validated, once unzipped) and Parquet "
+                          "(typed, zstd); SHA-256 in datapackage.json x-parts and x-parquet"},
+    "dev_counts": {"zh": "直接查询每月的 Parquet 游客量，只读取所需部分", "en": "query a month of counts in Parquet, reading only what it needs"},
     "last_reading": {"zh": "最后一次观测：{percent}%（{level}）", "en": "last reading: {percent}% ({level})"},
     "level_changes": {"zh": "最近等级变化", "en": "Recent level changes"},
     "guide": {"zh": "编辑指南", "en": "Editors' guide"},

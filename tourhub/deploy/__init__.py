@@ -1,0 +1,1 @@
+"""Publishing a built site elsewhere: S3-compatible object storage."""
