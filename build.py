@@ -8,6 +8,7 @@
     python build.py [--project DIR] schemas
     python build.py [--project DIR] serve [--port 8000]
     python build.py [--project DIR] deploy s3://BUCKET[/PREFIX] [--endpoint URL] [--dry-run]
+    python build.py [--project DIR] [--demo] live [--sources PATH] [--no-fetch]
 """
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on save / 本地预览")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
+    live = commands.add_parser("live", help="fetch the partner feeds and rewrite only the live files of the built "
+                                             "site (crowd levels, CAP, feeds), no MkDocs / 实时更新")
+    live.add_argument("--sources", type=Path, help="the partner sources file (default datasets/sources.yaml)")
+    live.add_argument("--no-fetch", action="store_true", help="rewrite the live files from the data as it is")
     deploy = commands.add_parser("deploy", help="upload site/ to S3-compatible storage, only what changed "
                                                 "/ 发布到对象存储")
     deploy.add_argument("target", help="s3://BUCKET[/PREFIX]")
@@ -74,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         return _new(root, args.kind, args.id)
     if args.command == "deploy":
         return _deploy(root, args)
+    if args.command == "live":
+        return _live(root, args)
     if args.command == "schemas":
         from tourhub.check.descriptor import load_package
         from tourhub.editors.json_schemas import write_editor_files
@@ -146,6 +153,25 @@ def _fetch(root: Path, sources: Path | None) -> int:
     print("有数据源失败，已保留全部有效数据 / Some feeds failed; everything good was kept." if failed
           else f"{len(outcomes)} 个数据源全部成功 / all {len(outcomes)} feeds succeeded.", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _live(root: Path, args: argparse.Namespace) -> int:
+    """Readings to the visitor's screen in seconds: fetch (every good row kept, as `fetch`), then
+    rewrite the live files only. Fails (1) when a feed failed or the data has an error."""
+    fetched = 0 if args.no_fetch else _fetch(root, args.sources)
+    result = pipeline.live(root, demo=args.demo)
+    if result.problems:
+        print(format_text(result.problems))
+    if not result.ok:
+        print(result.error or _summary(result.problems), file=sys.stderr)
+        print("实时文件未改动 / The live files are unchanged.", file=sys.stderr)
+        return 1
+    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
+    print(f"实时文件：{len(result.written)} 个已更新，{result.unchanged} 个不变 / live files: "
+          f"{len(result.written)} rewritten, {result.unchanged} unchanged ({stages})", file=sys.stderr)
+    for path in result.written:
+        print(f"  {path}", file=sys.stderr)
+    return fetched
 
 
 def _deploy(root: Path, args: argparse.Namespace) -> int:

@@ -14,13 +14,14 @@ from tourhub.check.containment import site_source_problems
 from tourhub.check.partitions import project_cache
 from tourhub.check.problems import Problem, has_errors
 from tourhub.check.validate import Validated, validate_datasets
+from tourhub.core.files import write_atomically
 from tourhub.core.lock import remove_leftovers, repository_lock
 from tourhub.model.build import build_model
 from tourhub.model.crowd_warnings import with_crowd_warnings
 from tourhub.model.records import Model
 from tourhub.partners.fetch import STATE_FILE, read_fetch_state
 from tourhub.publish.history import dataset_history
-from tourhub.publish.publication import build_publication
+from tourhub.publish.publication import build_publication, live_files
 from tourhub.site.browser_data import client_files, theme_extra
 from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
 from tourhub.site.offline import offline_files, write_service_worker
@@ -99,9 +100,8 @@ def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | 
     timings["validate"] = timings.pop("validate") - timings["load"]
     if has_errors(validated.problems):
         return BuildResult(validated.problems, timings, validation=validated.timings)
-    fetch_state, state_problems = read_fetch_state((overlay_of(root, demo) or root / "datasets") / STATE_FILE)
+    model, state_problems = model_of(root, validated, now, demo)
     validated.problems += state_problems
-    model = with_crowd_warnings(build_model(validated.rows, now, fetch_state, demo))
     gc.collect()
     gc.freeze()      # the tables and the model live to the end: the collector need not walk them again and again
     try:
@@ -110,6 +110,13 @@ def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | 
     finally:
         gc.unfreeze()
     return BuildResult(validated.problems, timings, error, model, validated.timings)
+
+
+def model_of(root: Path, validated: Validated, now: datetime, demo: bool) -> tuple[Model, list[Problem]]:
+    """The model of validated data at `now`, with the partners' fetch state and the crowd
+    warnings its readings raise; and the fetch state's problems (it is recomputed if damaged)."""
+    fetch_state, state_problems = read_fetch_state((overlay_of(root, demo) or root / "datasets") / STATE_FILE)
+    return with_crowd_warnings(build_model(validated.rows, now, fetch_state, demo)), state_problems
 
 
 def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, staging: Path,
@@ -140,3 +147,55 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     publish(new, site)
     lap("publish")
     return None
+
+
+@dataclass
+class LiveResult:
+    problems: list[Problem]
+    written: list[str] = field(default_factory=list)      # site paths rewritten (their bytes changed)
+    unchanged: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None                              # why nothing could be written, if so
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.problems) and self.error is None
+
+
+def live(root: Path, now: datetime | None = None, site: Path | None = None, cache_dir: Path | None = None,
+         demo: bool = False) -> LiveResult:
+    """Rewrite the live files of the built site (publication.live_files: crowd levels, quality,
+    CAP alerts and their Atom index) from the data as it is now, without MkDocs or Pagefind: only
+    files whose bytes changed, each atomically, so a visitor never reads half a file. The data is
+    validated first, as for a build; with an error, nothing is written. Under the repository lock,
+    so it never interleaves with a build's swap or a fetch's merge."""
+    with repository_lock(root, "live --demo" if demo else "live"):
+        return _live(root, now or datetime.now(UTC), site or (root / "build" / "demo-site" if demo else root / "site"),
+                     cache_dir, demo)
+
+
+def _live(root: Path, now: datetime, site: Path, cache_dir: Path | None, demo: bool) -> LiveResult:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if not (site / "index.html").is_file():
+        return LiveResult([], error=f"{site.name}/ 尚未构建，请先运行 build.py build / "
+                                    f"{site.name}/ has not been built: run build.py build first")
+    validated = check(root, now, cache_dir, demo)
+    timings["validate"] = time.perf_counter() - started
+    if has_errors(validated.problems):
+        return LiveResult(validated.problems, timings=timings)
+    model, state_problems = model_of(root, validated, now, demo)
+    timings["model"] = time.perf_counter() - started - timings["validate"]
+    result = LiveResult(validated.problems + state_problems, timings=timings)
+    for page in live_files(model, site_url(root)):
+        data, target = page.data(), site / page.path
+        try:
+            if target.read_bytes() == data:
+                result.unchanged += 1
+                continue
+        except OSError:
+            target.parent.mkdir(parents=True, exist_ok=True)      # a new file: a crowd warning just raised
+        write_atomically(target, data)
+        result.written.append(page.path)
+    timings["write"] = time.perf_counter() - started - timings["validate"] - timings["model"]
+    return result

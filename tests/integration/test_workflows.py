@@ -101,3 +101,40 @@ def test_publishing_also_deploys_to_object_storage_when_a_bucket_is_configured()
     assert deploy["if"] == "${{ vars.HUB_S3_TARGET != '' }}"
     assert deploy["env"]["AWS_SECRET_ACCESS_KEY"] == "${{ secrets.HUB_S3_SECRET_ACCESS_KEY }}"
     assert "secrets." not in deploy["run"]
+
+
+@pytest.mark.parametrize("name", ["check.yml", "publish.yml"])
+def test_the_validation_cache_is_kept_between_runs_and_never_crosses_code_versions(name):
+    """CI used to validate every month cold (build/cache was lost with the runner). The cache is
+    restored before the check, saved under this run's key, and only from runs of the same code,
+    schemas and lock (the entries are also keyed inside, so a mismatch is a miss, not an error)."""
+    steps = next(job["steps"] for job in load(name)["jobs"].values()
+                 if any(step.get("name") == "check" for step in job.get("steps", [])))
+    names = [step.get("name", "") for step in steps]
+    cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache@"))
+    assert names.index(cache["name"]) < names.index("check")
+    assert cache["with"]["path"] == "build/cache"
+    inputs = "hashFiles('requirements.lock', 'tourhub/**', 'datasets/schemas/**', 'datasets/datapackage.yaml')"
+    assert cache["with"]["key"] == f"hub-cache-${{{{ runner.os }}}}-${{{{ {inputs} }}}}-${{{{ github.run_id }}}}"
+    assert cache["with"]["restore-keys"] == f"hub-cache-${{{{ runner.os }}}}-${{{{ {inputs} }}}}-"
+
+
+def test_live_levels_run_every_five_minutes_on_the_last_published_site_and_upload_what_changed():
+    """build.py live rewrites the live files of the site publish.yml kept; only an object store
+    takes single files, so the job runs only when one is configured."""
+    workflow = load("live.yml")
+    assert workflow["on"]["schedule"] == [{"cron": "*/5 * * * *"}]
+    (job,) = workflow["jobs"].values()
+    assert job["if"] == "${{ vars.HUB_S3_TARGET != '' }}"
+    steps = job["steps"]
+    runs = [step.get("run", "") for step in steps]
+    live = next(i for i, run in enumerate(runs) if run.endswith("build.py live"))
+    deploy = next(i for i, run in enumerate(runs) if "build.py deploy" in run)
+    restored = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache/restore@"))
+    assert restored < live < deploy
+    assert steps[restored]["with"] == {"path": "site", "key": "hub-site-${{ github.run_id }}",
+                                       "restore-keys": "hub-site-"}
+    saved = next(step for step in load("publish.yml")["jobs"]["build"]["steps"]
+                 if step.get("uses", "").startswith("actions/cache/save@"))
+    assert saved["with"] == {"path": "site", "key": "hub-site-${{ github.run_id }}"}
+    assert not any("secrets." in run for run in runs)

@@ -13,3 +13,9 @@ class Page:
 
     path: str       # relative to the docs dir, POSIX, e.g. "en/routes/huayingshan-red.md"
     content: str | bytes | Path
+
+    def data(self) -> bytes:
+        """The file's bytes as published."""
+        if isinstance(self.content, Path):
+            return self.content.read_bytes()
+        return self.content.encode("utf-8") if isinstance(self.content, str) else self.content

@@ -207,6 +207,14 @@ def feed_entry(notice: Notice, model: Model, base_url: str) -> AtomEntry:
     )
 
 
+def feed_changed(model: Model, entries: list[AtomEntry]) -> datetime:
+    """When the index last changed: its newest entry, or the last time a message left it (its
+    end passed). Not the build time: an index with the same messages has the same bytes, so
+    `build.py live` and a deploy leave it alone."""
+    left = [n.expires.end for n in model.notices if n.expires is not None and n.expires.end <= model.built_at]
+    return max([entry.updated for entry in entries] + left, default=model.built_at)
+
+
 def cap_feed(model: Model, base_url: str) -> bytes:
     """`cap/index.atom`: the messages `in_feed` at build time, newest first."""
     entries = [feed_entry(notice, model, base_url) for notice in model.notices if in_feed(notice, model)]
@@ -214,7 +222,7 @@ def cap_feed(model: Model, base_url: str) -> bytes:
     return atom_feed(
         feed_id=uuid.uuid5(ATOM_ID_NAMESPACE, f"{SENDER},{FEED_PATH}").urn,
         title=FEED_TITLE,
-        updated=max([model.built_at] + [entry.updated for entry in entries]),
+        updated=feed_changed(model, entries),
         self_url=base + FEED_PATH,
         alternate_url=base + "notices/",
         entries=entries,

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from tourhub.core.colour import text_colour_on
 from tourhub.core.page import Page
 from tourhub.model.quality import quality_json
 from tourhub.model.records import Model, marked
@@ -122,6 +123,56 @@ def _change_title(entry: DatasetFacts, change) -> str:
             f"{change.added} added, {change.removed} removed, {change.changed} changed")
 
 
+LATEST_CROWD = "data/crowd/latest.json"
+LATEST_CROWD_SCHEMA = "data/crowd/latest.schema.json"
+_TIME = {"type": "string", "format": "date-time"}
+_TEXT = {"type": "string"}
+
+
+def crowd_feed_schema(base_url: str) -> bytes:
+    """The JSON Schema of data/crowd/latest.json, published next to it: what a partner's app
+    may rely on (the fields below; more may be added, none removed without a new file)."""
+    entry = {
+        "type": "object",
+        "required": ["id", "name_zh", "name_en", "observed_at", "window", "count", "capacity", "percent", "level",
+                     "level_rank", "colour", "stale", "illustrative"],
+        "properties": {
+            "id": {**_TEXT, "description": "scenic area id (data/scenic_areas.csv)"},
+            "name_zh": _TEXT, "name_en": _TEXT,
+            "lon": {"type": ["number", "null"]}, "lat": {"type": ["number", "null"]},
+            "observed_at": {**_TIME, "description": "when the count was taken (+08:00)"},
+            "window": {"enum": ["daily", "instant"],
+                       "description": "daily: visitors so far today; instant: in the area now"},
+            "count": {"type": "integer", "minimum": 0},
+            "capacity": {"type": "integer", "minimum": 1, "description": "the approved maximum for the window"},
+            "capacity_source": {"type": ["string", "null"], "format": "uri"},
+            "percent": {"type": "number", "minimum": 0},
+            "level": _TEXT, "level_rank": {"type": "integer", "minimum": 0},
+            "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+            "text_colour": {"enum": ["#000", "#fff"]},
+            "label_zh": _TEXT, "label_en": _TEXT, "level_label_zh": _TEXT, "level_label_en": _TEXT,
+            "stale": {"type": "boolean", "description": "older than the scheme allows, or its feed went quiet"},
+            "scheme": _TEXT,
+            "illustrative": {"type": "boolean", "description": "invented (demo) counts or capacity: never real"},
+        },
+    }
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": base_url + LATEST_CROWD_SCHEMA,
+        "title": "Latest crowd level of each scenic area / 各景区最新客流等级",
+        "description": "Rewritten by `build.py live` whenever a partner's reading arrives (every 5 minutes "
+                       "where the object store is configured, else at the hourly build).",
+        "type": "object",
+        "required": ["built_at", "demo", "live", "areas"],
+        "properties": {
+            "built_at": {**_TIME, "description": "when this file was written"},
+            "demo": {"type": "boolean"}, "live": {"type": "boolean", "description": "a partner feed is connected"},
+            "areas": {"type": "array", "items": entry},
+        },
+    }
+    return (json.dumps(schema, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
 def crowd_feed(model: Model) -> bytes:
     """data/crowd/latest.json: each area's latest level, for map and travel apps. An entry
     computed from invented counts or an invented capacity (the demo) says so in `illustrative`
@@ -135,12 +186,23 @@ def crowd_feed(model: Model) -> bytes:
             "observed_at": occ.observed_at.isoformat(), "window": occ.window, "count": occ.count,
             "capacity": occ.capacity, "capacity_source": area.capacity.source if area.capacity else None,
             "percent": occ.percent, "level": occ.level.level, "level_rank": occ.level.rank,
-            "colour": occ.level.colour, "label_zh": marked(occ.level.label.zh, invented, "zh"),
+            "colour": occ.level.colour, "text_colour": text_colour_on(occ.level.colour),
+            "label_zh": marked(occ.level.label.zh, invented, "zh"),
             "label_en": marked(occ.level.label.en, invented, "en"),
+            "level_label_zh": occ.level.label.zh, "level_label_en": occ.level.label.en,
             "stale": occ.stale, "scheme": occ.scheme.id, "illustrative": invented,
         })
     return json.dumps({"built_at": model.built_at.isoformat(), "demo": model.demo, "live": bool(model.sources),
                        "areas": areas}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def live_files(model: Model, base_url: str) -> list[Page]:
+    """The files that change with the clock and the partners' readings, not with the editors'
+    data: each area's latest crowd level, the data-quality figures, and the CAP alerts with their
+    Atom index (crowd warnings are raised and lifted by readings). `build.py live` rewrites only
+    these in a built site; a full build writes them too."""
+    return [Page(LATEST_CROWD, crowd_feed(model)), Page("data/quality.json", quality_json(model)),
+            *cap.cap_files(model, base_url)]
 
 
 def build_publication(validated, model: Model, histories: dict[str, History], base_url: str) -> Publication:
@@ -173,8 +235,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
     files += [
         Page("catalog.jsonld", json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")),
         Page("catalog.ttl", dcat.catalog_turtle(document).encode("utf-8")),
-        Page("data/crowd/latest.json", crowd_feed(model)),
-        Page("data/quality.json", quality_json(model)),
-        *cap.cap_files(model, base_url),
+        Page(LATEST_CROWD_SCHEMA, crowd_feed_schema(base_url)),
+        *live_files(model, base_url),
     ]
     return Publication(files, datasets)

@@ -287,6 +287,12 @@ STRINGS: dict[str, dict[str, str]] = {
                           "SHA-256 见 datapackage.json 的 x-parts 与 x-parquet",
                     "en": "visitor counts, a month a file: gzip CSV (byte for byte as validated, once unzipped) and Parquet "
                           "(typed, zstd); SHA-256 in datapackage.json x-parts and x-parquet"},
+    "dev_live": {"zh": "各景区最新客流等级：有合作方数据时每 5 分钟更新（使用对象存储时；GitHub Pages 上随每小时构建更新）；"
+                       "跨域读取需站点返回 Access-Control-Allow-Origin: *（GitHub Pages 默认返回；对象存储请在存储桶的 CORS 规则中允许 GET）",
+                 "en": "each area's latest crowd level: rewritten every 5 minutes while partner readings arrive (with the "
+                       "object store; on GitHub Pages, with the hourly build); browsers on other sites need the host to "
+                       "send Access-Control-Allow-Origin: * (GitHub Pages does; on an object store, allow GET in the "
+                       "bucket's CORS rules)"},
     "dev_counts": {"zh": "直接查询每月的 Parquet 游客量，只读取所需部分", "en": "query a month of counts in Parquet, reading only what it needs"},
     "last_reading": {"zh": "最后一次观测：{percent}%（{level}）", "en": "last reading: {percent}% ({level})"},
     "level_changes": {"zh": "最近等级变化", "en": "Recent level changes"},

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from tourhub.core import geo
+from tourhub.core.colour import text_colour_on
 from tourhub.core.dates import CHINA
 from tourhub.core.page import Page
 from tourhub.editors.guide import guide_entries
@@ -133,14 +134,6 @@ def map_stops_json(route: Route, model: Model, lang: str) -> str:
     return json.dumps([{"lat": a.lat, "lon": a.lon, "name": a.name.in_(lang), "n": n}
                        for n, a in enumerate((model.area_by_id[s] for s in route.spot_ids), start=1)],
                       ensure_ascii=False)
-
-
-def text_colour_on(background: str) -> str:
-    """Black or white, whichever reads better on a #rrggbb background (WCAG relative luminance)."""
-    rgb = [int(background.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
 
 
 def recent_level_changes(model: Model, area_id: str):

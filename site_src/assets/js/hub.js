@@ -1,9 +1,14 @@
 /* Re-check, against the visitor's clock, what the static build decided at build time:
    alerts that expired (or came into force) since the build, observations and a build that
-   have grown old. Loaded on every page; no dependencies. */
+   have grown old; and show the newest crowd levels from data/crowd/latest.json, which
+   `build.py live` rewrites every few minutes without rebuilding the pages (the level written
+   in the page is what a visitor without JavaScript sees). Loaded on every page; no dependencies. */
 (function () {
   "use strict";
   var now = Date.now();
+  var LIVE_EVERY_MS = 5 * 60 * 1000;
+  var script = document.currentScript;
+  var liveFeed = script && script.src ? new URL("../../data/crowd/latest.json", script.src).href : null;
 
   function showAlertsInForce() {
     var box = document.querySelector("[data-th-alerts]");
@@ -97,10 +102,63 @@
     });
   }
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) { return name in values ? values[name] : whole; });
+  }
+
+  // "2026-11-30T20:05:00+08:00" -> "2026-11-30 20:05" (or "11-30 20:05"): the time as the area
+  // lives it, as the built page writes it.
+  function localTime(iso, short) {
+    var text = iso.slice(0, 16).replace("T", " ");
+    return short ? text.slice(5) : text;
+  }
+
+  // Each crowd card (data-th-area) takes a newer reading of its area; its marked parts
+  // (data-th-live: badge, text, time) are refilled from their templates.
+  function showLiveLevels(feed) {
+    var english = document.documentElement.lang === "en";
+    var latest = {};
+    (feed.areas || []).forEach(function (entry) { latest[entry.id] = entry; });
+    document.querySelectorAll("[data-th-area][data-th-observed]").forEach(function (card) {
+      var entry = latest[card.dataset.thArea];
+      if (!entry || !(Date.parse(entry.observed_at) > Date.parse(card.dataset.thObserved))) return;
+      var values = { percent: Number(entry.percent).toFixed(1), count: entry.count, capacity: entry.capacity,
+                     level: english ? entry.level_label_en : entry.level_label_zh };
+      card.querySelectorAll("[data-th-live]").forEach(function (part) {
+        if (part.dataset.thLive === "time") {
+          part.setAttribute("datetime", entry.observed_at);
+          part.textContent = localTime(entry.observed_at, part.dataset.thTemplate === "short");
+          return;
+        }
+        if (part.dataset.thLive === "badge") {
+          part.style.background = entry.colour;
+          part.style.color = entry.text_colour;
+        }
+        part.textContent = fill(part.dataset.thTemplate, values);
+      });
+      card.dataset.thObserved = entry.observed_at;
+      card.classList.remove("th-is-stale");
+      var mark = card.querySelector("[data-th-stale-mark]");
+      if (mark) mark.hidden = true;
+    });
+    markStaleObservations();
+  }
+
+  function readLiveLevels() {
+    now = Date.now();
+    if (!liveFeed || !window.fetch || !document.querySelector("[data-th-area][data-th-observed]")) return;
+    fetch(liveFeed, { cache: "no-cache" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (feed) { if (feed) showLiveLevels(feed); })
+      .catch(function () { /* offline or no feed: the page's own levels stay */ });
+  }
+
   showAlertsInForce();
   showTimedEntries();
   foldAlerts();
   markStaleObservations();
   sayWhenBuildIsOld();
   hideExpiredNotices();
+  readLiveLevels();
+  setInterval(function () { if (document.visibilityState === "visible") readLiveLevels(); }, LIVE_EVERY_MS);
 })();
