@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, ROOT, make_project
 from tests.integration.test_partner_feeds import partner, project_with, source  # noqa: F401 (fixture)
 from tourhub import pipeline
 from tourhub.partners.ingest import merge_observations
@@ -131,3 +131,18 @@ def test_the_live_file_keeps_to_the_json_schema_published_next_to_it(demo_site):
     assert latest["areas"] and list(validator.iter_errors(latest)) == []
     broken = {**latest, "areas": [{**latest["areas"][0], "percent": "97%"}]}
     assert [error.validator for error in validator.iter_errors(broken)] == ["type"]
+
+
+def test_two_builds_of_unchanged_data_differ_only_in_the_live_files(tmp_path):
+    """Time lives in the live files (and in the visitor's clock), not in the pages: a rebuild an
+    hour later with the same data (a repository, as published) changes no page, export, feed or
+    search file, so a deploy uploads nothing but the live files."""
+    project = make_project(tmp_path / "project")
+    git = ["git", "-C", str(project), "-c", "user.name=editor", "-c", "user.email=editor@example.org"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "data"], check=True)
+    assert pipeline.build(project, now=NOW, site=tmp_path / "first").ok
+    assert pipeline.build(project, now=NOW + timedelta(hours=1), site=tmp_path / "second").ok
+    differ = changed(digests(tmp_path / "first"), digests(tmp_path / "second"))
+    assert differ <= LIVE_FILES, sorted(differ - LIVE_FILES)

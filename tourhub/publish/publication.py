@@ -64,7 +64,7 @@ def _bbox(model: Model) -> tuple[float, float, float, float] | None:
 
 
 def dataset_info(entry: DatasetFacts, downloads: list[Download], history: History, package_meta: dict,
-                 model: Model, base_url: str) -> dcat.DatasetInfo:
+                 model: Model, base_url: str, data_changed: datetime) -> dcat.DatasetInfo:
     publisher = package_meta.get("x-publisher", {})
     temporal = entry.temporal
     return dcat.DatasetInfo(
@@ -76,7 +76,7 @@ def dataset_info(entry: DatasetFacts, downloads: list[Download], history: Histor
         contact_url=_absolute(base_url, package_meta.get("x-contact", "about/")),
         frequency=entry.frequency,
         temporal_start=temporal[0] if temporal else None, temporal_end=temporal[1] if temporal else None,
-        bbox=_bbox(model), modified=history.data_changed or model.built_at, issued=None,
+        bbox=_bbox(model), modified=history.data_changed or data_changed, issued=None,
         distributions=_distributions(downloads, base_url),
         conforms_to=TABLE_SCHEMA_SPEC)
 
@@ -101,7 +101,7 @@ def package_info(descriptor: dict, files: list[Download], tables: list[dcat.Data
         conforms_to=DATA_PACKAGE_SPEC)
 
 
-def change_feed(entry: DatasetFacts, history: History, base_url: str, built_at: datetime) -> bytes:
+def change_feed(entry: DatasetFacts, history: History, base_url: str, data_changed: datetime) -> bytes:
     """An Atom feed announcing each change of one dataset."""
     page = _absolute(base_url, f"data/{entry.name}/")
     entries = [AtomEntry(
@@ -110,7 +110,7 @@ def change_feed(entry: DatasetFacts, history: History, base_url: str, built_at: 
         summary=change.subject) for change in history.changes]
     return atom_feed(feed_id=_absolute(base_url, f"data/{entry.name}.atom"),
                      title=f"{entry.title['zh']} / {entry.title['en']}",
-                     updated=history.data_changed or built_at,
+                     updated=history.data_changed or data_changed,
                      self_url=_absolute(base_url, f"data/{entry.name}.atom"), alternate_url=page,
                      entries=entries, author="巴蜀文旅开放数据 · Bashu Travel Open Data")
 
@@ -209,19 +209,22 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
     package = validated.package
     exports: Exports = build_exports(package, validated.typed, validated.partitioned, model,
                                      compact_cache(package.root.parent))
+    # When the data last changed (git): a dataset with no history of its own (a file not yet
+    # committed, or none) takes it; only a project outside git falls back to the build time.
+    data_changed = max((h.data_changed for h in histories.values() if h.data_changed), default=model.built_at)
     infos = []
     datasets = []
     files = [Page(d.path, d.content) for d in exports.all_files]
     for facts in dataset_facts(package, validated.typed, validated.partitioned):
         downloads, history = exports.by_dataset[facts.name], histories[facts.name]
-        info = dataset_info(facts, downloads, history, package.descriptor, model, base_url)
+        info = dataset_info(facts, downloads, history, package.descriptor, model, base_url, data_changed)
         infos.append(info)
         datasets.append(Dataset(
             **{f.name: getattr(facts, f.name) for f in fields(DatasetFacts)},
             downloads=tuple(downloads), package_files=tuple(exports.package), version=exports.versions[facts.name],
             history=history, publisher=package.descriptor.get("x-publisher", {"zh": "", "en": ""}),
             schema_org=dcat.json_for_script(dcat.schema_org_dataset(info, LICENCE_URL))))
-        files.append(Page(f"data/{facts.name}.atom", change_feed(facts, history, base_url, model.built_at)))
+        files.append(Page(f"data/{facts.name}.atom", change_feed(facts, history, base_url, data_changed)))
     descriptor = package.descriptor
     infos.append(package_info(descriptor, exports.package, infos, base_url))
     catalog = dcat.CatalogInfo(
@@ -229,7 +232,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
         description_zh=descriptor.get("x-description-zh", ""), description_en=descriptor.get("description", ""),
         homepage=base_url, publisher_zh=descriptor.get("x-publisher", {}).get("zh", ""),
         publisher_en=descriptor.get("x-publisher", {}).get("en", ""), licence_url=LICENCE_URL,
-        modified=max((h.data_changed for h in histories.values() if h.data_changed), default=model.built_at),
+        modified=data_changed,
         issued=None, datasets=tuple(infos))
     document = dcat.catalog_jsonld(catalog, base_url)
     files += [

@@ -54,7 +54,6 @@ def theme_extra(model: Model, dev_reload: bool = False, licence: dict | None = N
         "quicklinks_label": _both("quicklinks"),
         "search_label": _both("search"),
         "search_placeholder": _both("search_placeholder"),
-        "built_at": model.built_at.isoformat(),
         "dev_reload": dev_reload,        # `build.py serve` only: reload when a new build is ready
         "demo": _both("demo_banner") if model.demo else None,   # on every page of a demo build
         "demo_short": _both("demo_banner_short") if model.demo else None,   # its one-line form on phones
@@ -91,6 +90,6 @@ def certificate_records(model: Model) -> list[dict]:
 
 
 def client_files(model: Model) -> list[Page]:
-    lookup = {"built_at": model.built_at.isoformat(), "certifications": certificate_records(model)}
+    lookup = {"certifications": certificate_records(model)}
     return [Page("assets/data/certifications.json",
                  json.dumps(lookup, ensure_ascii=False, separators=(",", ":")))]

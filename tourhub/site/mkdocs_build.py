@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import ctypes
 import hashlib
+import json
 import logging
 import os
 import re
@@ -169,6 +170,17 @@ def index_search(site_dir: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
     if done.returncode != 0 or not (site_dir / "pagefind" / "pagefind.js").is_file():
         raise SiteBuildFailed(f"pagefind failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    _in_stable_order(site_dir / "pagefind" / "pagefind-entry.json")
+
+
+def _in_stable_order(entry: Path) -> None:
+    """Pagefind lists its languages in no fixed order: the same index would be a changed file at
+    every build (and a deploy would upload it). The same JSON, keys sorted."""
+    try:
+        document = json.loads(entry.read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    entry.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")), "utf-8")
 
 
 class _Collect(logging.Handler):

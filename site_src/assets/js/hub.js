@@ -71,19 +71,27 @@
     });
   }
 
-  function sayWhenBuildIsOld() {
-    document.querySelectorAll("[data-th-built-at]").forEach(function (note) {
-      var built = Date.parse(note.dataset.thBuiltAt);
-      var minutes = (now - built) / 60000;
-      if (minutes > Number(note.dataset.thMaxAge)) {
-        var when = new Date(built);
-        var pad = function (n) { return String(n).padStart(2, "0"); };
-        var time = when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
-          " " + pad(when.getHours()) + ":" + pad(when.getMinutes());
-        note.textContent = note.dataset.thMessage.replace("{time}", time)
-          .replace("{hours}", String(Math.floor(minutes / 60)));
-        note.hidden = false;
-      }
+  function localClock(when) {
+    var pad = function (n) { return String(n).padStart(2, "0"); };
+    return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
+      " " + pad(when.getHours()) + ":" + pad(when.getMinutes());
+  }
+
+  // When the live data was last written (latest.json's built_at): said on the home page, and
+  // on the crowds page once it is older than the scheme's stale limit.
+  function sayWhenLiveDataWasWritten(writtenAt) {
+    var written = Date.parse(writtenAt);
+    if (isNaN(written)) return;
+    var minutes = (now - written) / 60000;
+    document.querySelectorAll("[data-th-updated]").forEach(function (note) {
+      note.textContent = fill(note.dataset.thTemplate, { time: localClock(new Date(written)) });
+      note.hidden = false;
+    });
+    document.querySelectorAll("[data-th-build-age]").forEach(function (note) {
+      if (minutes <= Number(note.dataset.thMaxAge)) return;
+      note.textContent = fill(note.dataset.thMessage, { time: localClock(new Date(written)),
+                                                        hours: String(Math.floor(minutes / 60)) });
+      note.hidden = false;
     });
   }
 
@@ -144,12 +152,17 @@
     markStaleObservations();
   }
 
-  function readLiveLevels() {
+  function readLiveData() {
     now = Date.now();
-    if (!liveFeed || !window.fetch || !document.querySelector("[data-th-area][data-th-observed]")) return;
+    var wanted = "[data-th-area][data-th-observed], [data-th-build-age], [data-th-updated]";
+    if (!liveFeed || !window.fetch || !document.querySelector(wanted)) return;
     fetch(liveFeed, { cache: "no-cache" })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (feed) { if (feed) showLiveLevels(feed); })
+      .then(function (feed) {
+        if (!feed) return;
+        showLiveLevels(feed);
+        sayWhenLiveDataWasWritten(feed.built_at);
+      })
       .catch(function () { /* offline or no feed: the page's own levels stay */ });
   }
 
@@ -157,8 +170,7 @@
   showTimedEntries();
   foldAlerts();
   markStaleObservations();
-  sayWhenBuildIsOld();
   hideExpiredNotices();
-  readLiveLevels();
-  setInterval(function () { if (document.visibilityState === "visible") readLiveLevels(); }, LIVE_EVERY_MS);
+  readLiveData();
+  setInterval(function () { if (document.visibilityState === "visible") readLiveData(); }, LIVE_EVERY_MS);
 })();
