@@ -104,14 +104,10 @@ def _run(args: argparse.Namespace) -> int:
             print(_summary(problems), file=sys.stderr)
         return 1 if has_errors(problems) else 0
 
-    result = pipeline.build(root, demo=args.demo)
-    if result.problems:
-        print(format_text(result.problems))
-    if not result.ok:
-        print(result.error or _summary(result.problems), file=sys.stderr)
-        print("构建失败，site/ 保持不变 / Build failed; site/ is unchanged.", file=sys.stderr)
+    stages = _reported(pipeline.build(root, demo=args.demo),
+                       "构建失败，site/ 保持不变 / Build failed; site/ is unchanged.")
+    if stages is None:
         return 1
-    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
     where = "build/demo-site/（演示 / demo）" if args.demo else "site/"
     print(f"{where} 已更新 / updated ({stages})", file=sys.stderr)
     return 0
@@ -160,13 +156,9 @@ def _live(root: Path, args: argparse.Namespace) -> int:
     rewrite the live files only. Fails (1) when a feed failed or the data has an error."""
     fetched = 0 if args.no_fetch else _fetch(root, args.sources)
     result = pipeline.live(root, demo=args.demo)
-    if result.problems:
-        print(format_text(result.problems))
-    if not result.ok:
-        print(result.error or _summary(result.problems), file=sys.stderr)
-        print("实时文件未改动 / The live files are unchanged.", file=sys.stderr)
+    stages = _reported(result, "实时文件未改动 / The live files are unchanged.")
+    if stages is None:
         return 1
-    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
     print(f"实时文件：{len(result.written)} 个已更新，{result.unchanged} 个不变 / live files: "
           f"{len(result.written)} rewritten, {result.unchanged} unchanged ({stages})", file=sys.stderr)
     for path in result.written:
@@ -189,6 +181,18 @@ def _deploy(root: Path, args: argparse.Namespace) -> int:
         print(f"发布失败 / deploy failed: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _reported(result: pipeline.BuildResult | pipeline.LiveResult, unchanged: str) -> str | None:
+    """Print a build's or live run's problems; if it failed, say why and what stayed unchanged
+    (None), else give its stage timings."""
+    if result.problems:
+        print(format_text(result.problems))
+    if not result.ok:
+        print(result.error or _summary(result.problems), file=sys.stderr)
+        print(unchanged, file=sys.stderr)
+        return None
+    return ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
 
 
 def _summary(problems) -> str:
