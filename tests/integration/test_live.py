@@ -146,3 +146,16 @@ def test_two_builds_of_unchanged_data_differ_only_in_the_live_files(tmp_path):
     assert pipeline.build(project, now=NOW + timedelta(hours=1), site=tmp_path / "second").ok
     differ = changed(digests(tmp_path / "first"), digests(tmp_path / "second"))
     assert differ <= LIVE_FILES, sorted(differ - LIVE_FILES)
+
+
+def test_one_changed_dataset_changes_only_its_own_dataset_pages(tmp_path):
+    """A deploy after one edit uploads what the edit touched: the other datasets' pages do not
+    carry the whole package's sizes and hashes (the data page does)."""
+    project = make_project(tmp_path / "project")
+    assert pipeline.build(project, now=NOW, site=tmp_path / "first").ok
+    route = next((project / "datasets" / "routes").glob("*.yaml"))
+    route.write_text(route.read_text("utf-8").replace("summary_en: ", "summary_en: Edited. ", 1), "utf-8")
+    assert pipeline.build(project, now=NOW, site=tmp_path / "second").ok
+    differ = changed(digests(tmp_path / "first"), digests(tmp_path / "second"))
+    dataset_pages = {path.split("/")[-2] for path in differ if path.endswith("/index.html") and "data/" in path}
+    assert dataset_pages == {"data", "routes"}, sorted(differ)

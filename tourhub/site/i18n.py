@@ -236,6 +236,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "pinned_copy": {"zh": "固定版本", "en": "Pinned copy"},
     "pinned_by_hash": {"zh": "以 SHA-256 校验（已结束的月份不再改变）", "en": "Check its SHA-256 (a closed month never changes)"},
     "whole_package": {"zh": "整个数据包", "en": "The whole package"},
+    "package_checksums": {"zh": "大小与 SHA-256 校验值", "en": "sizes and SHA-256 checksums"},
     "change_feed": {"zh": "变更订阅（Atom）", "en": "Change feed (Atom)"},
     "developers": {"zh": "开发者指南", "en": "For developers"},
     "preview_caption": {"zh": "前 {n} 行（共 {total} 行）", "en": "First {n} of {total} rows"},
