@@ -225,7 +225,7 @@ def main() -> int:
                                       observed_areas=100, end=(now - timedelta(days=1)).date())
             # Everything synthetic is invented, so it lives in the demo overlay: a demo build.
             build_and_measure(f"synthetic ({args.areas} areas, {args.routes} routes)", project,
-                              scratch / "synthetic", now, None, "古镇", demo=True)
+                              scratch / "synthetic", now, None, "合成线路", demo=True)   # "synthetic route"
     return 0
 
 

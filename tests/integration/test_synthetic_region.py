@@ -176,3 +176,21 @@ def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(SystemExit):
         synthetic_region.main([str(tmp_path), "--force"])
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_region_full_of_alerts_puts_the_five_most_severe_on_every_page_and_links_the_rest(tmp_path):
+    """Forty Severe alerts in every page's banner weighed on every page and on the offline copy."""
+    from tourhub.site.browser_data import BANNER_MOST, banner_alerts, banner_left_out
+    project = tmp_path / "alerts"
+    synthetic_region.main([str(project), "--areas", "40", "--routes", "2", "--notices", "120", "--standards", "5",
+                           "--certifications", "10", "--days", "1", "--observed-areas", "2", "--end", END.isoformat()])
+    model = build_model(pipeline.check(project, NOW, demo=True).rows, NOW)
+    in_force = [n for n in model.notices if n.severity in ("Extreme", "Severe") and n.expires is not None
+                and model.notice_state(n) in ("active", "upcoming")]
+    assert len(in_force) > BANNER_MOST
+    alerts = banner_alerts(model)
+    assert len(alerts) == BANNER_MOST and banner_left_out(model) == len(in_force) - BANNER_MOST
+    order = ["Extreme", "Severe"]
+    assert [a["severity"] for a in alerts] == sorted((a["severity"] for a in alerts), key=order.index)
+    most_severe = min(order.index(n.severity) for n in in_force)
+    assert alerts[0]["severity"] == order[most_severe]

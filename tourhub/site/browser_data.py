@@ -24,8 +24,12 @@ def _both(key: str, **params) -> dict[str, str]:
     return {lang: translate(key, lang, **params) for lang in LANGS}
 
 
+BANNER_MOST = 5     # alerts carried by every page; the rest are on the notices page, which the banner links
+
+
 def banner_alerts(model: Model) -> list[dict]:
-    """Severe and Extreme notices in force now or later, most severe first, for every page."""
+    """Severe and Extreme notices in force now or later, most severe first, for every page: at
+    most BANNER_MOST (a region's forty would weigh on every page and on the offline copy)."""
     shown = [(n, n.expires) for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
              and model.notice_state(n) in ("active", "upcoming")]
     shown.sort(key=lambda pair: (SEVERITY_ORDER.index(pair[0].severity), pair[0].effective.start))
@@ -39,7 +43,13 @@ def banner_alerts(model: Model) -> list[dict]:
         "effective": n.effective.start.isoformat(),
         "expires": expires.end.isoformat(),
         "upcoming": model.notice_state(n) == "upcoming",
-    } for n, expires in shown]
+    } for n, expires in shown[:BANNER_MOST]]
+
+
+def banner_left_out(model: Model) -> int:
+    """How many Severe or Extreme notices in force now or later the banner does not carry."""
+    return max(0, sum(1 for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
+                      and model.notice_state(n) in ("active", "upcoming")) - BANNER_MOST)
 
 
 def theme_extra(model: Model, dev_reload: bool = False, licence: dict | None = None) -> dict:
@@ -48,6 +58,8 @@ def theme_extra(model: Model, dev_reload: bool = False, licence: dict | None = N
     return {
         **share.theme_strings(licence),                  # share metadata, footer, 404 page
         "alerts": banner_alerts(model),
+        "alerts_left_out": banner_left_out(model),
+        "alerts_all": _both("banner_all_notices"),
         "prefix": PREFIX,
         "quicklinks": {lang: [{"path": f"{PREFIX[lang]}{key}/", "label": translate(key + "_short", lang)}
                               for key in QUICKLINKS] for lang in LANGS},

@@ -146,6 +146,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # --- Issue 14, part 2 (phone layout, dark mode, the map): the compact chrome, tables, the map ---
     "demo_banner_short": {"zh": "示例站点：凡标“示例”者均为虚构", "en": "Demo site: anything marked DEMO is invented"},
     "alerts_more": {"zh": "另有 {n} 条", "en": "{n} more"},
+    "banner_all_notices": {"zh": "更多严重预警见安全提示页", "en": "More severe alerts on the notices page"},
     "alerts_fewer": {"zh": "收起", "en": "Show less"},
     "map_legend": {"zh": "图中编号", "en": "Numbers on the map"},
     "map_loading": {"zh": "正在加载交互地图……", "en": "Loading the interactive map…"},
