@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python bench/bench_lighthouse.py
 	$(BIN)/python bench/bench_merge.py --areas 100   # full size (--areas 1200) needs ~6 GB and ~15 min
 	$(BIN)/python bench/bench_reach.py               # a year of region counts: site size, Parquet vs CSV, S3 deploys
+	$(BIN)/python bench/bench_live.py                # a new reading to the live files, region scale
 	$(BIN)/python bench/bench_repo_growth.py --areas 100 --days 30
 
 # Two demo partners on 127.0.0.1 -> fetch -> build -> serve http://127.0.0.1:8000/ (build/demo/).

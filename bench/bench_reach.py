@@ -149,11 +149,10 @@ def git(project: Path, *args: str) -> None:
 def as_repository(project: Path) -> None:
     """A git repository, as a published project is: change feeds and `modified` dates come from
     its history (outside git they fall back to the build time, and every feed would change at
-    every build). The counts stay out of it: committing a year of them is slow, and no figure
-    here depends on their history."""
+    every build). The counts too: a dataset without history takes the data's last change."""
     if (project / ".git").exists():
         return
-    (project / ".gitignore").write_text("build/\nsite/\ndemo/observations/\n", "utf-8")
+    (project / ".gitignore").write_text("build/\nsite/\n", "utf-8")
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "region corpus")
