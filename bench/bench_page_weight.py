@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tourhub import pipeline  # noqa: E402
+from tourhub.site import offline  # noqa: E402
 
 ROUTE_BUDGET, SEARCH_BUDGET, PRECACHE_BUDGET = 300_000, 250_000, 150_000
 PHONE = {"width": 390, "height": 844}
@@ -138,7 +139,7 @@ def precache_bytes(site: Path) -> int:
     if not (site / "sw.js").is_file():
         return 0
     settings = json.loads(re.search(r"const SETTINGS = (\{.*?\});\n", (site / "sw.js").read_text("utf-8")).group(1))
-    return sum((site / p / "index.html" if p.endswith("/") else site / p).stat().st_size for p in settings["precache"])
+    return offline.precache_bytes(site, settings["precache"])
 
 
 def measure(host: Host, site: Path, route_path: str, query: str) -> dict:

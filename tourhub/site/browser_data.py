@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
+from tourhub.core.dates import Moment
 from tourhub.core.page import Page
-from tourhub.model.records import SEVERITY_ORDER, Model, marked
+from tourhub.model.records import SEVERITY_ORDER, Model, Notice, marked
 from tourhub.site import offline, share
 from tourhub.site.i18n import LANGS, grade_word, translate
 
@@ -27,12 +28,17 @@ def _both(key: str, **params) -> dict[str, str]:
 BANNER_MOST = 5     # alerts carried by every page; the rest are on the notices page, which the banner links
 
 
-def banner_alerts(model: Model) -> list[dict]:
-    """Severe and Extreme notices in force now or later, most severe first, for every page: at
-    most BANNER_MOST (a region's forty would weigh on every page and on the offline copy)."""
-    shown = [(n, n.expires) for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
+def _banner_notices(model: Model) -> list[tuple[Notice, Moment]]:
+    """Severe and Extreme notices with an end, in force now or later, most severe first (each
+    with its end)."""
+    found = [(n, n.expires) for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
              and model.notice_state(n) in ("active", "upcoming")]
-    shown.sort(key=lambda pair: (SEVERITY_ORDER.index(pair[0].severity), pair[0].effective.start))
+    return sorted(found, key=lambda pair: (SEVERITY_ORDER.index(pair[0].severity), pair[0].effective.start))
+
+
+def banner_alerts(model: Model) -> list[dict]:
+    """The banner's alerts, for every page: at most BANNER_MOST of _banner_notices (a region's
+    forty would weigh on every page and on the offline copy)."""
     return [{
         "id": n.id,
         "severity": n.severity,
@@ -43,13 +49,12 @@ def banner_alerts(model: Model) -> list[dict]:
         "effective": n.effective.start.isoformat(),
         "expires": expires.end.isoformat(),
         "upcoming": model.notice_state(n) == "upcoming",
-    } for n, expires in shown[:BANNER_MOST]]
+    } for n, expires in _banner_notices(model)[:BANNER_MOST]]
 
 
 def banner_left_out(model: Model) -> int:
-    """How many Severe or Extreme notices in force now or later the banner does not carry."""
-    return max(0, sum(1 for n in model.notices if n.severity in BANNER_SEVERITIES and n.expires is not None
-                      and model.notice_state(n) in ("active", "upcoming")) - BANNER_MOST)
+    """How many of _banner_notices the banner does not carry."""
+    return max(0, len(_banner_notices(model)) - BANNER_MOST)
 
 
 def theme_extra(model: Model, dev_reload: bool = False, licence: dict | None = None) -> dict:
