@@ -2,7 +2,7 @@
 """Command line of the hub: `check` the datasets, `build` the site, `fetch` partner feeds.
 
     python build.py [--project DIR] [--demo] check [--format text|json]
-    python build.py [--project DIR] [--demo] build
+    python build.py [--project DIR] [--demo] build [--full]
     python build.py [--project DIR] fetch [--sources PATH]
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="github: annotations on each file and line (in GitHub Actions)")
     check.add_argument("--summary", type=Path, help="append a Markdown table of the problems to this file "
                                                    "(e.g. $GITHUB_STEP_SUMMARY)")
-    commands.add_parser("build", help="validate, then build site/ / 校验并构建网站")
+    build = commands.add_parser("build", help="validate, then build site/ (only what changed) / 校验并构建网站")
+    build.add_argument("--full", action="store_true",
+                       help="render every page, not only those whose data changed (same bytes) / 全部重新构建")
     fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
     new = commands.add_parser("new", help="start a new route, notice or area file / 新建线路、安全提示或景区")
@@ -104,12 +106,12 @@ def _run(args: argparse.Namespace) -> int:
             print(_summary(problems), file=sys.stderr)
         return 1 if has_errors(problems) else 0
 
-    stages = _reported(pipeline.build(root, demo=args.demo),
-                       "构建失败，site/ 保持不变 / Build failed; site/ is unchanged.")
+    result = pipeline.build(root, demo=args.demo, incremental=not args.full)
+    stages = _reported(result, "构建失败，site/ 保持不变 / Build failed; site/ is unchanged.")
     if stages is None:
         return 1
     where = "build/demo-site/（演示 / demo）" if args.demo else "site/"
-    print(f"{where} 已更新 / updated ({stages})", file=sys.stderr)
+    print(f"{where} 已更新 / updated: {result.plan} ({stages})", file=sys.stderr)
     return 0
 
 

@@ -22,6 +22,7 @@ from tourhub.model.records import Model
 from tourhub.partners.fetch import STATE_FILE, read_fetch_state
 from tourhub.publish.history import dataset_history
 from tourhub.publish.publication import build_publication, live_files
+from tourhub.site import incremental
 from tourhub.site.browser_data import client_files, theme_extra
 from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
 from tourhub.site.offline import offline_files, write_service_worker
@@ -36,6 +37,7 @@ class BuildResult:
     error: str | None = None                                  # why MkDocs failed, if it did
     model: Model | None = None
     validation: dict[str, float] = field(default_factory=dict)   # validate's own steps -> seconds
+    plan: str = ""                                            # full or incremental, and why (site/incremental.py)
 
     @property
     def ok(self) -> bool:
@@ -69,20 +71,21 @@ def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
           staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None,
-          demo: bool = False) -> BuildResult:
+          demo: bool = False, incremental: bool = True) -> BuildResult:
     """Validate and build. A demo build (the overlay of invented records laid over the real data)
-    goes to build/demo-site/ unless `site` says otherwise, never to site/.
+    goes to build/demo-site/ unless `site` says otherwise, never to site/. `incremental`: reuse
+    the previous build's output where the sources are unchanged (the same bytes either way).
 
     The whole build holds the repository's lock: the partitions it checks are the ones it
     publishes (a fetch merges only between builds), and two builds never share build/staging.
     What an interrupted run left behind is removed first."""
     with repository_lock(root, "build --demo" if demo else "build"):
         remove_leftovers(root, (root / "datasets", root / DEMO_DIR))
-        return _build(root, now, site, staging, dev_reload, cache_dir, demo)
+        return _build(root, now, site, staging, dev_reload, cache_dir, demo, incremental)
 
 
 def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | None, dev_reload: bool,
-           cache_dir: Path | None, demo: bool) -> BuildResult:
+           cache_dir: Path | None, demo: bool, incremental: bool) -> BuildResult:
     now = now or datetime.now(UTC)
     site = site or (root / "build" / "demo-site" if demo else root / "site")
     staging = staging or root / "build" / ("demo-staging" if demo else "staging")
@@ -106,10 +109,10 @@ def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | 
     gc.freeze()      # the tables and the model live to the end: the collector need not walk them again and again
     try:
         lap("model")
-        error = _views_and_site(root, model, validated, site, staging, dev_reload, lap)
+        error, build_plan = _views_and_site(root, model, validated, site, staging, dev_reload, incremental, lap)
     finally:
         gc.unfreeze()
-    return BuildResult(validated.problems, timings, error, model, validated.timings)
+    return BuildResult(validated.problems, timings, error, model, validated.timings, build_plan)
 
 
 def model_of(root: Path, validated: Validated, now: datetime, demo: bool) -> tuple[Model, list[Problem]]:
@@ -120,8 +123,9 @@ def model_of(root: Path, validated: Validated, now: datetime, demo: bool) -> tup
 
 
 def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, staging: Path,
-                    dev_reload: bool, lap) -> str | None:
-    """Exports, pages, MkDocs, search, and the swap into site/; why MkDocs failed, if it did."""
+                    dev_reload: bool, reuse_previous: bool, lap) -> tuple[str | None, str]:
+    """Exports, pages, MkDocs, search, and the swap into site/; why MkDocs failed, if it did,
+    and what was built (everything, or what changed)."""
     base_url = site_url(root)
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
@@ -130,23 +134,36 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     try:
         docs = stage(root, staging, pages)
     except SiteBuildFailed as error:
-        return str(error)
+        return str(error), ""
     del pages, publication      # staged on disk now
+    hub = theme_extra(model, dev_reload, data_licence(validated.spec.descriptor))
+    staged = incremental.staged_digests(docs)
+    previous = incremental.read_build_record(site) if reuse_previous else None
+    shapes_every_page = incremental.fingerprint(root, hub, base_url)
+    build_plan = (incremental.plan(previous, shapes_every_page, staged) if reuse_previous
+                  else incremental.Plan(None, reason="asked for / 按要求"))
     lap("pages")
     new = new_site_dir(site)
     try:
-        hub = theme_extra(model, dev_reload, data_licence(validated.spec.descriptor))
-        mkdocs_build(root / "mkdocs.yml", docs, new, hub, base_url)
+        if not build_plan.full:
+            incremental.link_previous(site, new, build_plan.removed)
+        styles = mkdocs_build(root / "mkdocs.yml", docs, new, hub, base_url, build_plan.changed,
+                              previous.styles if previous and not build_plan.full else None)
         lap("mkdocs")
-        index_search(new)
+        if build_plan.pages_changed:
+            index_search(new)
+        else:
+            incremental.link_search_index(site, new)
         write_service_worker(new, retire=dev_reload)   # last: it names what it precaches by their bytes
+        record = incremental.BuildRecord(shapes_every_page, staged, styles)
+        (new / incremental.BUILD_RECORD).write_bytes(record.to_json())
         lap("search")
     except SiteBuildFailed as error:
         discard(new)
-        return str(error)
+        return str(error), build_plan.summary(len(staged))
     publish(new, site)
     lap("publish")
-    return None
+    return None, build_plan.summary(len(staged))
 
 
 @dataclass
@@ -187,6 +204,7 @@ def _live(root: Path, now: datetime, site: Path, cache_dir: Path | None, demo: b
     model, state_problems = model_of(root, validated, now, demo)
     timings["model"] = time.perf_counter() - started - timings["validate"]
     result = LiveResult(validated.problems + state_problems, timings=timings)
+    written = {}
     for page in live_files(model, site_url(root)):
         data, target = page.data(), site / page.path
         try:
@@ -196,6 +214,8 @@ def _live(root: Path, now: datetime, site: Path, cache_dir: Path | None, demo: b
         except OSError:
             target.parent.mkdir(parents=True, exist_ok=True)      # a new file: a crowd warning just raised
         write_atomically(target, data)
-        result.written.append(page.path)
+        written[page.path] = data
+    incremental.record_rewritten(site, written)
+    result.written = list(written)
     timings["write"] = time.perf_counter() - started - timings["validate"] - timings["model"]
     return result

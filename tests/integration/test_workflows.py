@@ -138,3 +138,19 @@ def test_live_levels_run_every_five_minutes_on_the_last_published_site_and_uploa
                  if step.get("uses", "").startswith("actions/cache/save@"))
     assert saved["with"] == {"path": "site", "key": "hub-site-${{ github.run_id }}"}
     assert not any("secrets." in run for run in runs)
+
+
+def test_publishing_builds_on_the_previous_site_and_publishes_without_the_build_record():
+    """The build reuses the last published site (only pages whose data changed are rendered);
+    the build's own record goes with the cached site, not to visitors."""
+    from tourhub.site.incremental import BUILD_RECORD
+    steps = load("publish.yml")["jobs"]["build"]["steps"]
+    names = [step.get("name", "") for step in steps]
+    restored = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache/restore@"))
+    assert steps[restored]["with"] == {"path": "site", "key": "hub-site-${{ github.run_id }}",
+                                       "restore-keys": "hub-site-"}
+    assert restored < names.index("build")
+    saved = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache/save@"))
+    removed = next(i for i, step in enumerate(steps) if f"rm -f site/{BUILD_RECORD}" in step.get("run", ""))
+    uploaded = next(i for i, step in enumerate(steps) if "upload-pages-artifact" in step.get("uses", ""))
+    assert saved < removed < uploaded

@@ -38,6 +38,13 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
         handle.write(data)
 
 
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write `path` as a new file (a new inode): an incremental build's site starts as hard links
+    to the published site's files, and writing through one would change the published site."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)
+
+
 def fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (where the platform allows opening a folder)."""
     try:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from tourhub.site.incremental import BUILD_RECORD
+
 MANIFEST = "_deploy/manifest.json"
 MANIFEST_VERSION = 1
 GZIP_MIN_BYTES = 1024
@@ -149,6 +151,8 @@ def local_objects(site: Path) -> list[LocalObject]:
     found = []
     for path in sorted(p for p in site.rglob("*") if p.is_file() and not p.is_symlink()):
         relative = path.relative_to(site).as_posix()
+        if relative == BUILD_RECORD:          # the build's own record (site/incremental.py), not for visitors
+            continue
         data = path.read_bytes()
         media = content_type(relative)
         encoding = "gzip" if _worth_compressing(media, data) else None

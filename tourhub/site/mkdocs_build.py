@@ -65,15 +65,20 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None = None,
-                 site_url: str | None = None) -> None:
+                 site_url: str | None = None, only: frozenset[str] | None = None,
+                 styles: dict[str, Used] | None = None) -> dict[str, Used]:
     """`mkdocs build --strict` in this process, into `site_dir`; `hub` becomes config.extra.hub
-    for the theme overrides."""
+    for the theme overrides. With `only` (an incremental build, site/incremental.py), site_dir
+    already holds the previous build's files and only the docs files in `only` are rendered or
+    copied; `styles` are what the other pages use. Returns what each page uses."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
     handler = _Collect()
     logging.getLogger("mkdocs").addHandler(handler)
+    quiet = _QuietDirtyNotice()
+    logging.getLogger("mkdocs.commands.build").addFilter(quiet)
     try:
         config = load_config(str(config_file), strict=True, docs_dir=str(docs), site_dir=str(site_dir))
         if hub is not None:
@@ -81,42 +86,86 @@ def mkdocs_build(config_file: Path, docs: Path, site_dir: Path, hub: dict | None
         if site_url:
             config.site_url = site_url
         tiles = (config.extra.get("map_tiles") or {}).get("url")
-        config.plugins["tourhub/finish-pages"] = _FinishPages(tiles)   # type: ignore[assignment]  # MkDocs accepts any plugin
-        build(config)
+        finish = _FinishPages(tiles, only, styles or {})
+        config.plugins["tourhub/finish-pages"] = finish   # type: ignore[assignment]  # MkDocs accepts any plugin
+        build(config, dirty=only is not None)
     except (Abort, MkDocsException) as error:
         raise SiteBuildFailed("\n".join([*handler.messages, str(error)])) from error
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
+        logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+    return finish.page_styles
+
+
+class _QuietDirtyNotice(logging.Filter):
+    """MkDocs warns that a dirty build may leave navigation stale (strict mode would stop on it).
+    Here what is rebuilt is decided by content and anything shared by all pages forces a full
+    build (site/incremental.py), so the warning does not apply."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("A 'dirty' build is being performed")
 
 
 class _FinishPages:
     """Last touches on every built page: English pages under en/ declare lang="en" (Material
     writes one `<html lang>` for the whole site; browsers, screen readers and Pagefind need each
     page's own), external links get rel="noopener", and a Content-Security-Policy goes first in
-    <head>. Once every page is written, Material's stylesheets are slimmed to what they use."""
+    <head>. Once every page is written, Material's stylesheets are slimmed to what they use.
 
-    def __init__(self, tiles_url: str | None = None):
+    In an incremental build (`only`), MkDocs renders and copies just the docs files in `only`
+    and all of the theme's files (the slimmed stylesheets are made from the originals again);
+    each output is removed first, so that it is written as a new file, not through the hard link
+    to the published site."""
+
+    def __init__(self, tiles_url: str | None = None, only: frozenset[str] | None = None,
+                 styles: dict[str, Used] | None = None):
         self.tiles_origin = _origin(tiles_url)
-        self.used = Used()          # the classes every page uses, for slimming Material's CSS
+        self.only = only
+        self.previous_styles = styles or {}
+        self.page_styles: dict[str, Used] = {}    # what each page uses, for slimming Material's CSS
+        self.template_styles = Used()
+        self.pages: list[str] = []
+
+    def on_files(self, files, config):
+        docs, site = Path(config.docs_dir).resolve(), Path(config.site_dir)
+        self.pages = [file.src_uri for file in files.documentation_pages()]
+        if self.only is None:
+            return files
+        for file in files:
+            rebuilt = Path(file.src_dir).resolve() != docs or file.src_uri in self.only
+            file.is_modified = (lambda rebuilt=rebuilt: rebuilt)
+            if rebuilt:
+                Path(file.abs_dest_path).unlink(missing_ok=True)
+        for template in config.theme.static_templates:
+            for name in (template, template + ".gz"):
+                (site / name).unlink(missing_ok=True)
+        return files
 
     def on_post_page(self, output: str, page, config) -> str:
         if page.file.src_uri.startswith("en/"):
             output = output.replace('<html lang="zh"', '<html lang="en"', 1)
         output = self._secured(output)
-        self.used.add_html(output)
+        self.page_styles[page.file.src_uri] = Used.of_html(output)
         return output
 
     def on_post_template(self, output: str, template_name: str, config) -> str:
         """Static pages such as 404.html get the same policy and link treatment."""
         if template_name.endswith(".html") and "<head>" in output:
             output = self._secured(output)
-            self.used.add_html(output)
+            self.template_styles.update(Used.of_html(output))
         return output
 
     def on_post_build(self, config) -> None:
         """Every page is written: Material's stylesheets lose the rules no page can use, and its
         script stops fetching a sitemap for every alternate link."""
-        slim_theme_stylesheets(Path(config.site_dir), self.used)
+        for page in self.pages:
+            if page not in self.page_styles:         # not rendered again: as the previous build saw it
+                self.page_styles[page] = self.previous_styles[page]
+        used = Used()
+        used.update(self.template_styles)
+        for page in self.pages:
+            used.update(self.page_styles[page])
+        slim_theme_stylesheets(Path(config.site_dir), used)
         quiet_alternate_sitemaps(Path(config.site_dir))
 
     def _secured(self, output: str) -> str:
@@ -166,6 +215,7 @@ def content_security_policy(html: str, tiles_origin: str | None = None) -> str:
 def index_search(site_dir: Path) -> None:
     """Pagefind's index into site_dir/pagefind/: Chinese segmented (extended build), fetched in
     small chunks only when a visitor types a search."""
+    shutil.rmtree(site_dir / "pagefind", ignore_errors=True)     # written anew, never through a link
     command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace")
     if done.returncode != 0 or not (site_dir / "pagefind" / "pagefind.js").is_file():

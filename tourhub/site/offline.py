@@ -20,6 +20,7 @@ import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tourhub.core.files import write_new_file
 from tourhub.core.page import Page
 from tourhub.site.i18n import LANGS, translate
 
@@ -206,7 +207,7 @@ def write_service_worker(site: Path, retire: bool = False) -> dict:
     """/sw.js for the built site; returns its settings (the precache list and its bytes). With
     `retire` (the dev server), the worker that removes itself instead."""
     if retire:
-        (site / SERVICE_WORKER).write_text(RETIRING_WORKER, "utf-8")
+        write_new_file(site / SERVICE_WORKER, RETIRING_WORKER.encode("utf-8"))
         return {"precache": [], "bytes": 0}
     paths = precache_list(site)
     source = (Path(__file__).with_name("service_worker.js")).read_text("utf-8")
@@ -226,5 +227,6 @@ def write_service_worker(site: Path, retire: bool = False) -> dict:
     marker = "/* SETTINGS */ {}"
     if marker not in source:
         raise ValueError("service_worker.js has lost its SETTINGS marker")
-    (site / SERVICE_WORKER).write_text(source.replace(marker, json.dumps(settings, ensure_ascii=False)), "utf-8")
+    worker = source.replace(marker, json.dumps(settings, ensure_ascii=False))
+    write_new_file(site / SERVICE_WORKER, worker.encode("utf-8"))
     return settings | {"bytes": precache_bytes(site, paths)}

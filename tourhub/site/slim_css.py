@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tourhub.core.files import write_new_file
+
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 _PALETTE_ATTRIBUTE = re.compile(r"\[(data-md-color-[\w-]+)=[\"']?([\w-]+)[\"']?\]")
 _FUNCTIONAL = re.compile(r":(not|is|where|has|matches|-webkit-any|-moz-any)\(", re.I)
@@ -63,6 +65,29 @@ class Used:
         self.properties.update(_PROPERTY_NAME.findall(script))
         for arguments in _CLASS_LIST.findall(script):
             self.classes.update(_QUOTED_WORD.findall(arguments))
+
+    @classmethod
+    def of_html(cls, html: str) -> Used:
+        used = cls()
+        used.add_html(html)
+        return used
+
+    def update(self, other: Used) -> None:
+        self.classes |= other.classes
+        self.palette |= other.palette
+        self.theme_classes |= other.theme_classes
+        self.properties |= other.properties
+
+    def as_lists(self) -> list[list[str]]:
+        """What one page uses, as JSON can keep it (an incremental build's record of the pages it
+        does not render again)."""
+        return [sorted(self.classes), sorted(f"{name}={value}" for name, value in self.palette),
+                sorted(self.properties)]
+
+    @classmethod
+    def from_lists(cls, lists: list[list[str]]) -> Used:
+        classes, palette, properties = lists
+        return cls(set(classes), {tuple(pair.split("=", 1)) for pair in palette}, set(), set(properties))  # type: ignore[misc]
 
     def all_classes(self) -> set[str]:
         blocks = {_bem_block(name) for name in self.classes}
@@ -279,7 +304,7 @@ def slim_theme_stylesheets(site: Path, used: Used) -> dict[str, tuple[int, int]]
     sizes = {}
     for kind, css in sheets.items():
         text = _SOURCE_MAP.sub("", slimmed[kind])      # the map describes the whole original
-        (theme / SLIMMED[kind]).write_text(text, "utf-8")
+        write_new_file(theme / SLIMMED[kind], text.encode("utf-8"))
         original = originals[kind]
         assert original is not None
         for stale in (original, original.with_name(original.name + ".map")):
@@ -304,4 +329,4 @@ def quiet_alternate_sitemaps(site: Path) -> None:
         script = bundle.read_text("utf-8")
         if script.count(_ALTERNATE_SCAN) != 1:
             raise ValueError(f"Material's bundle changed ({bundle.name}): check quiet_alternate_sitemaps")
-        bundle.write_text(script.replace(_ALTERNATE_SCAN, _ALTERNATE_NONE), "utf-8")
+        write_new_file(bundle, script.replace(_ALTERNATE_SCAN, _ALTERNATE_NONE).encode("utf-8"))
