@@ -80,9 +80,12 @@ def browser():
 class Visit:
     """One browser context: remembers every request that left 127.0.0.1, and page errors."""
 
-    def __init__(self, browser, viewport: dict, block_third_party: bool, bypass_csp: bool = False):
+    def __init__(self, browser, viewport: dict, block_third_party: bool, bypass_csp: bool = False,
+                 service_workers: str = "allow"):
+        # service_workers="block" where a test routes the page's own requests: a request the site's
+        # worker makes for the page is not seen by page.route (Playwright's documented limit)
         self.context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                           bypass_csp=bypass_csp)
+                                           bypass_csp=bypass_csp, service_workers=service_workers)
         self.foreign_requests: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route if block_third_party else self._watch)
@@ -125,8 +128,9 @@ def visit(browser):
     """visit(viewport=PHONE, block_third_party=True) -> Visit; closed after the test."""
     opened: list[Visit] = []
 
-    def open_visit(viewport: dict = PHONE, block_third_party: bool = True, bypass_csp: bool = False) -> Visit:
-        opened.append(Visit(browser, viewport, block_third_party, bypass_csp))
+    def open_visit(viewport: dict = PHONE, block_third_party: bool = True, bypass_csp: bool = False,
+                   service_workers: str = "allow") -> Visit:
+        opened.append(Visit(browser, viewport, block_third_party, bypass_csp, service_workers))
         return opened[-1]
 
     yield open_visit

@@ -242,7 +242,7 @@ def test_without_tiles_the_map_button_says_so_at_once_and_clearly(visit, site_ur
 
 
 def test_without_leaflet_the_map_button_says_so_and_the_drawn_map_stays(visit, site_url):
-    one = visit(PHONE, block_third_party=True)
+    one = visit(PHONE, block_third_party=True, service_workers="block")
     one.page.route("**/leaflet.js", lambda route: route.abort())
     page = open_page(one, site_url + ROUTE)
     page.click("[data-th-load-map]")
@@ -252,7 +252,7 @@ def test_without_leaflet_the_map_button_says_so_and_the_drawn_map_stays(visit, s
 
 
 def test_while_the_map_loads_its_button_is_disabled_and_looks_it(visit, site_url):
-    one = visit(PHONE, block_third_party=False)
+    one = visit(PHONE, block_third_party=False, service_workers="block")
     held = []
     one.page.route(lambda url: not url.startswith(site_url), lambda route: held.append(route))   # tiles never arrive
     page = open_page(one, site_url + ROUTE)
