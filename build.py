@@ -2,7 +2,7 @@
 """Command line of the hub: `check` the datasets, `build` the site, `fetch` partner feeds.
 
     python build.py [--project DIR] [--demo] check [--format text|json]
-    python build.py [--project DIR] [--demo] build [--full]
+    python build.py [--project DIR] [--demo] build [--full] [--publish]
     python build.py [--project DIR] fetch [--sources PATH]
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="validate, then build site/ (only what changed) / 校验并构建网站")
     build.add_argument("--full", action="store_true",
                        help="render every page, not only those whose data changed (same bytes) / 全部重新构建")
+    build.add_argument("--publish", action="store_true",
+                       help="a build to publish: refuse a local site URL (set HUB_SITE_URL) / 用于发布的构建")
     fetch = commands.add_parser("fetch", help="pull partner feeds into the observations / 抓取合作方数据")
     fetch.add_argument("--sources", type=Path, help="a sources file other than datasets/sources.yaml")
     new = commands.add_parser("new", help="start a new route, notice or area file / 新建线路、安全提示或景区")
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bucket in the host name (virtual; Aliyun OSS needs it) or in the path")
     deploy.add_argument("--site", type=Path, help="the built site to upload (default: site/)")
     deploy.add_argument("--dry-run", action="store_true", help="say what would change, change nothing / 只列出变化")
+    deploy.add_argument("--allow-local-url", action="store_true",
+                        help="upload a site built for 127.0.0.1 (a local test bucket) / 允许本机网址")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -106,6 +110,11 @@ def _run(args: argparse.Namespace) -> int:
             print(_summary(problems), file=sys.stderr)
         return 1 if has_errors(problems) else 0
 
+    url, origin = pipeline.site_url_and_origin(root)
+    if args.publish and pipeline.local_url(url):
+        print(_LOCAL_URL.format(url=url), file=sys.stderr)
+        return 1
+    print(f"网址 / site URL: {url} ({origin})", file=sys.stderr)
     result = pipeline.build(root, demo=args.demo, incremental=not args.full)
     stages = _reported(result, "构建失败，site/ 保持不变 / Build failed; site/ is unchanged.")
     if stages is None:
@@ -168,12 +177,32 @@ def _live(root: Path, args: argparse.Namespace) -> int:
     return fetched
 
 
+_LOCAL_URL = ("网址 {url} 只在本机可用：发布前请设置 HUB_SITE_URL（访客使用的网址，例如 https://travel.example.gov.cn/）"
+              "或 mkdocs.yml 的 site_url，然后重新构建。\n"
+              "The site URL {url} only works on this machine: set HUB_SITE_URL (the address visitors use, e.g. "
+              "https://travel.example.gov.cn/) or site_url in mkdocs.yml, and build again before publishing.")
+
+
+def _built_url(site: Path) -> str | None:
+    """The site URL a built site was made with (its sitemap's first address), if it says."""
+    import re
+    try:
+        found = re.search(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text("utf-8"))
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
 def _deploy(root: Path, args: argparse.Namespace) -> int:
     import os
 
     from tourhub.core.lock import repository_lock
     from tourhub.deploy.s3 import DeployFailed, run
     site = (args.site or root / "site").resolve()
+    built_url = _built_url(site)
+    if built_url and pipeline.local_url(built_url) and not args.allow_local_url:
+        print(_LOCAL_URL.format(url=built_url), file=sys.stderr)
+        return 1
     try:
         with repository_lock(root, f"deploy {args.target}"):     # no build swaps site/ while it is read
             run(site, args.target, endpoint=args.endpoint or os.environ.get("HUB_S3_ENDPOINT"),

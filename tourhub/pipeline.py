@@ -47,9 +47,28 @@ class BuildResult:
 def site_url(root: Path) -> str:
     """Where the site is published: $HUB_SITE_URL (set by the publishing workflow), else
     mkdocs.yml's site_url. Absolute URLs in the catalog and feeds start with it."""
+    return site_url_and_origin(root)[0]
+
+
+def site_url_and_origin(root: Path) -> tuple[str, str]:
+    """The site URL and where it came from (HUB_SITE_URL, mkdocs.yml, or the local default)."""
+    if os.environ.get("HUB_SITE_URL"):
+        return os.environ["HUB_SITE_URL"].rstrip("/") + "/", "HUB_SITE_URL"
     config = yaml.safe_load((root / "mkdocs.yml").read_text("utf-8")) or {}
-    url = os.environ.get("HUB_SITE_URL") or config.get("site_url")
-    return (url or "http://127.0.0.1:8000/").rstrip("/") + "/"
+    if config.get("site_url"):
+        return str(config["site_url"]).rstrip("/") + "/", "mkdocs.yml site_url"
+    return "http://127.0.0.1:8000/", "default"
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "")
+
+
+def local_url(url: str) -> bool:
+    """A URL only this machine can open (a loopback address, or none): every canonical link,
+    feed entry and catalog IRI of a site built with it would point nowhere once published."""
+    from urllib.parse import urlsplit
+    host = (urlsplit(url).hostname or "").lower()
+    return host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost")
 
 
 DEMO_DIR = "demo"
@@ -129,7 +148,7 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     base_url = site_url(root)
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
-    pages = (render_pages(model, publication.datasets, base_url) + client_files(model) + share_files(model)
+    pages = (render_pages(model, publication.datasets, base_url) + client_files(model) + share_files(model, base_url)
              + offline_files() + publication.files)
     try:
         docs = stage(root, staging, pages)

@@ -139,3 +139,34 @@ def test_serve_rebuilds_on_save_and_keeps_the_last_good_site_when_a_save_breaks_
         process.terminate()
         _, errors = process.communicate(timeout=30)
     assert "yaml-syntax" in errors or "yaml-" in errors
+
+
+def run_with(project: Path, environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    (project / "build.py").write_text((ROOT / "build.py").read_text(encoding="utf-8"), encoding="utf-8")
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **environment}
+    return subprocess.run([sys.executable, "build.py", *args], cwd=project, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_a_publishing_build_refuses_a_site_url_only_this_machine_can_open(project: Path):
+    """Every canonical link, feed entry and catalog IRI starts with the site URL: a site built for
+    127.0.0.1 and published would point every partner at nothing."""
+    refused = run(project, "build", "--publish")
+    assert refused.returncode == 1
+    assert "HUB_SITE_URL" in refused.stderr and "http://127.0.0.1:8000/" in refused.stderr
+    assert "请设置" in refused.stderr
+    assert not (project / "site").exists()            # refused before anything was built
+
+    built = run_with(project, {"HUB_SITE_URL": "https://travel.example.gov.cn/hub"}, "build", "--publish")
+    assert built.returncode == 0, built.stderr
+    assert "site URL: https://travel.example.gov.cn/hub/ (HUB_SITE_URL)" in built.stderr
+    assert "<loc>https://travel.example.gov.cn/hub/" in (project / "site/sitemap.xml").read_text("utf-8")
+
+
+def test_a_local_build_says_which_url_it_used_and_cannot_be_deployed_by_mistake(project: Path):
+    built = run(project, "build")
+    assert built.returncode == 0, built.stderr
+    assert "site URL: http://127.0.0.1:8000/ (mkdocs.yml site_url)" in built.stderr
+    deploy = run(project, "deploy", "s3://bucket", "--endpoint", "http://127.0.0.1:9", "--dry-run")
+    assert deploy.returncode == 1
+    assert "only works on this machine" in deploy.stderr and "Traceback" not in deploy.stderr

@@ -237,7 +237,7 @@ def test_a_deploy_killed_by_a_signal_leaves_a_bucket_the_next_run_completes(seaw
     environment = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": SECRET,
                    "AWS_REGION": "us-east-1"}
     command = [sys.executable, str(ROOT / "build.py"), "--project", str(tmp_path), "deploy", f"s3://{bucket}",
-               "--endpoint", seaweed, "--addressing", "path", "--site", str(new)]
+               "--endpoint", seaweed, "--addressing", "path", "--site", str(new), "--allow-local-url"]
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = s3(seaweed)
     deadline = time.monotonic() + 120
@@ -265,7 +265,8 @@ def test_wrong_credentials_fail_clearly_without_printing_them(seaweed, bucket, s
     environment = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS, "AWS_SECRET_ACCESS_KEY": "wrong-secret-0b7e",
                    "AWS_REGION": "us-east-1"}
     done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--project", str(tmp_path), "deploy",
-                           f"s3://{bucket}", "--endpoint", seaweed, "--addressing", "path", "--site", str(site)],
+                           f"s3://{bucket}", "--endpoint", seaweed, "--addressing", "path", "--site", str(site),
+                           "--allow-local-url"],
                           env=environment, capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "deploy failed" in done.stderr and "wrong-secret-0b7e" not in done.stderr + done.stdout

@@ -58,6 +58,8 @@ def test_frictionless_validates_the_published_data_package_and_every_csv(site):
     assert len(report.tasks) == len(descriptor["resources"]) >= 12
     single = [r for r in descriptor["resources"] if isinstance(r["path"], str)]
     assert len(single) >= 12 and all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in single)
+    # Data Package v2, declared: a v1 reader (Table Schema v1 has no +08:00 datetimes) knows it is not its own
+    assert descriptor["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
 
 
 def test_the_zip_holds_every_file_it_describes_and_validates_offline(site, tmp_path):
@@ -143,12 +145,12 @@ def test_the_dcat_catalog_conforms_to_the_official_dcat_ap_3_shapes(site):
     import pyshacl
     from rdflib import Graph
     data = Graph().parse(data=(site / "catalog.jsonld").read_text("utf-8"), format="json-ld")
-    shapes = Graph().parse(SPECS / "dcat-ap-3.0.1" / "dcat-ap-SHACL.ttl", format="turtle")
-    conforms, _, text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+    from tests.conftest import dcat_ap_shapes
+    conforms, _, text = pyshacl.validate(data, shacl_graph=dcat_ap_shapes(), inference="none")
     assert conforms, text
-    from rdflib.namespace import DCAT, RDF
+    from rdflib.namespace import DCAT
     descriptor = json.loads((site / "data" / "datapackage.json").read_text("utf-8"))
-    assert len(set(data.subjects(RDF.type, DCAT.Dataset))) == len(descriptor["resources"]) + 1  # + the package
+    assert len(set(data.objects(None, DCAT.dataset))) == len(descriptor["resources"]) + 1  # + the package
     turtle = Graph().parse(data=(site / "catalog.ttl").read_text("utf-8"), format="turtle")
     assert len(turtle) == len(data)
 
@@ -225,3 +227,52 @@ def test_history_is_computed_from_git_and_says_so_in_a_shallow_clone(tmp_path):
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(shallow)], check=True)
     package, _ = load_package(shallow / "datasets")
     assert dataset_history(shallow, package)["scenic_areas"].reason == "shallow"
+
+
+def test_the_catalog_lists_every_feed_the_live_endpoint_and_each_pinned_version(site):
+    """A harvester finds everything a partner can fetch: the change feeds, the CAP alerts, the
+    live crowd levels as a data service, and the pinned versions; checksums only where the file
+    does not change between builds."""
+    import hashlib
+
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCAT, DCTERMS, Namespace
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    data = Graph().parse(data=(site / "catalog.jsonld").read_text("utf-8"), format="json-ld")
+    base = "http://127.0.0.1:8000/"
+
+    def local(url) -> Path:
+        return site / str(url).removeprefix(base)
+
+    def checksum(distribution) -> str | None:
+        node = data.value(distribution, spdx.checksum)
+        return str(data.value(node, spdx.checksumValue)) if node is not None else None
+
+    datasets = list(data.objects(None, DCAT.dataset))
+    downloads = {str(data.value(d, DCAT.downloadURL)): d for d in data.subjects(DCAT.downloadURL, None)}
+    feeds = [url for url in downloads if url.endswith(".atom") and "/data/" in url]
+    assert len(feeds) == len(datasets) - 1                         # every table's change log (not the package)
+    for url in feeds:
+        assert checksum(downloads[url]) == hashlib.sha256(local(url).read_bytes()).hexdigest()
+    cap_index, latest = downloads[base + "cap/index.atom"], downloads[base + "data/crowd/latest.json"]
+    assert checksum(cap_index) is None and checksum(latest) is None     # rewritten every 5 minutes by build.py live
+    assert local(base + "cap/index.atom").is_file() and local(base + "data/crowd/latest.json").is_file()
+
+    (service,) = data.objects(None, DCAT.service)
+    assert data.value(service, DCAT.endpointURL) == URIRef(base + "data/crowd/latest.json")
+    assert data.value(service, DCAT.endpointDescription) == URIRef(base + "data/crowd/latest.schema.json")
+    assert (site / "data/crowd/latest.schema.json").is_file()
+    served = data.value(service, DCAT.servesDataset)
+    assert served == URIRef(base + "data/visitor_observations") and served in datasets
+
+    dcat3 = Namespace("http://www.w3.org/ns/dcat#")      # rdflib's DCAT namespace predates hasVersion and version
+    versions = list(data.objects(None, dcat3.hasVersion))
+    assert len(versions) >= 10
+    for version in versions:
+        number = str(data.value(version, dcat3.version))
+        assert data.value(version, DCTERMS.title) is not None and number
+        files = [data.value(d, DCAT.downloadURL) for d in data.objects(version, DCAT.distribution)]
+        assert files and all(f"/data/versions/{number}/" in str(url) for url in files)
+        for distribution in data.objects(version, DCAT.distribution):
+            url = data.value(distribution, DCAT.downloadURL)
+            assert checksum(distribution) == hashlib.sha256(local(url).read_bytes()).hexdigest()

@@ -197,3 +197,14 @@ def test_the_demo_overlay_is_read_only_when_asked_for(tmp_path):
     assert {row["id"] for row in real.typed["safety_notices"]} == {"fog-alert", "fog-cancel"}
     assert {row["id"] for row in both.typed["safety_notices"]} == {"fog-alert", "fog-cancel",
                                                                     "demo-fog-alert", "demo-fog-cancel"}
+
+
+def test_the_catalog_says_when_each_dataset_was_first_published(production_site):
+    """dct:issued from git: the first commit of each dataset's files (the shipped data is in git)."""
+    from rdflib import Graph
+    from rdflib.namespace import DCAT, DCTERMS
+    data = Graph().parse(data=(production_site.folder / "catalog.jsonld").read_text("utf-8"), format="json-ld")
+    (catalog,) = data.subjects(DCAT.dataset, None, unique=True)
+    issued = {str(data.value(d, DCTERMS.issued)) for d in data.objects(catalog, DCAT.dataset)} - {"None"}
+    assert issued and all(len(day) == 10 for day in issued)
+    assert str(data.value(catalog, DCTERMS.issued)) == min(issued)

@@ -133,7 +133,8 @@ def graph(doc) -> Graph:
 
 @pytest.fixture(scope="module")
 def shapes() -> Graph:
-    return Graph().parse(SHAPES, format="turtle")
+    from tests.conftest import dcat_ap_shapes
+    return dcat_ap_shapes()
 
 
 def shacl(data: Graph, shapes: Graph) -> tuple[bool, str, float]:

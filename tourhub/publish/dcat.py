@@ -36,6 +36,7 @@ class Distribution:
     byte_size: int
     sha256: str         # hex digest
     compress_format: str | None = None    # media type of the compression (application/gzip), if compressed
+    live: bool = False    # rewritten between builds (crowd levels, CAP alerts): no size or checksum holds for long
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,22 @@ class DatasetInfo:
     issued: date | None
     distributions: tuple[Distribution, ...]
     conforms_to: str | None       # URL of the specification the data follow
+    version: str | None = None    # the current pinned version (data/versions/<version>/), never changed
+    version_distributions: tuple[Distribution, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataServiceInfo:
+    """An endpoint partners poll (the live crowd levels): what it serves and how it is described."""
+
+    name: str                     # its IRI is <site>/<name>#service
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    endpoint_url: str             # absolute
+    endpoint_description: str     # absolute URL of the description (a JSON Schema)
+    serves: tuple[str, ...]       # dataset names
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,7 @@ class CatalogInfo:
     modified: datetime
     issued: date | None
     datasets: tuple[DatasetInfo, ...]
+    services: tuple[DataServiceInfo, ...] = ()
 
 
 # --- Vocabularies -------------------------------------------------------------------------
@@ -128,7 +146,7 @@ _IRI_VALUED = ("dct:publisher", "dct:license", "dct:format", "dcat:mediaType", "
                "dct:accrualPeriodicity", "dct:language", "dct:conformsTo", "dct:spatial",
                "dct:type", "dcat:accessURL", "dcat:downloadURL", "dcat:landingPage",
                "foaf:homepage", "vcard:hasURL", "vcard:hasEmail", "spdx:algorithm",
-               "rdfs:seeAlso")
+               "rdfs:seeAlso", "dcat:endpointURL", "dcat:endpointDescription", "dcat:servesDataset")
 _TYPED = {"dcat:byteSize": "xsd:nonNegativeInteger", "spdx:checksumValue": "xsd:hexBinary",
           "dcat:startDate": "xsd:date", "dcat:endDate": "xsd:date", "dct:issued": "xsd:date",
           "dct:modified": "xsd:dateTime", "dcat:bbox": "gsp:wktLiteral"}
@@ -288,9 +306,9 @@ def _agent(iri: str, name_zh: str, name_en: str) -> dict:
 
 def distribution_node(dist: Distribution, licence: str, modified: datetime | None) -> dict:
     """A dcat:Distribution: where to get the file, what it is, how big, its checksum."""
-    if dist.byte_size < 0:
+    if dist.byte_size < 0 and not dist.live:
         raise ValueError(f"negative byte size for {dist.url}")
-    if not _HEX64.match(dist.sha256):
+    if not dist.live and not _HEX64.match(dist.sha256):
         raise ValueError(f"not a hex SHA-256 digest for {dist.url}: {dist.sha256!r}")
     url = _absolute(dist.url)
     node: dict = {
@@ -306,6 +324,9 @@ def distribution_node(dist: Distribution, licence: str, modified: datetime | Non
                           "spdx:checksumValue": dist.sha256.lower()},
         "dct:license": licence,
     }
+    if dist.live:
+        del node["dcat:byteSize"], node["spdx:checksum"]
+        return node                          # changes with every reading: no modified date either
     if dist.compress_format:
         node["dcat:compressFormat"] = media_type_iri(dist.compress_format)
     if modified is not None:
@@ -379,7 +400,43 @@ def dataset_node(dataset: DatasetInfo, base_url: str, licence: str,
         del node["dcat:keyword"]
     node["dcat:distribution"] = [distribution_node(d, licence, dataset.modified)
                                  for d in dataset.distributions]
+    if dataset.version:
+        node["dcat:hasVersion"] = _version_node(dataset, iri, licence, publisher)
     return node
+
+
+def _version_node(dataset: DatasetInfo, iri: str, licence: str, publisher) -> dict:
+    """The dataset's current pinned version: its own dcat:Dataset whose files never change."""
+    version = dataset.version or ""
+    return {
+        "@id": f"{iri}/versions/{version}",
+        "@type": "dcat:Dataset",
+        "dct:identifier": f"{iri}/versions/{version}",
+        "dct:title": _lang_map(f"{dataset.title_zh}（版本 {version}）" if dataset.title_zh else "",
+                               f"{dataset.title_en} (version {version})" if dataset.title_en else ""),
+        "dct:description": _lang_map(
+            f"{dataset.title_zh}的固定版本 {version}：文件内容永不改变。" if dataset.title_zh else "",
+            f"Pinned version {version} of {dataset.title_en}: its files never change." if dataset.title_en else ""),
+        "dcat:version": version,
+        "dct:publisher": publisher,
+        **({"dct:modified": _datetime_text(dataset.modified)} if dataset.modified else {}),
+        "dcat:distribution": [distribution_node(d, licence, dataset.modified) for d in dataset.version_distributions],
+    }
+
+
+def service_node(service: DataServiceInfo, base_url: str, licence: str, publisher_iri: str) -> dict:
+    """A dcat:DataService: an endpoint that answers with the newest data (DCAT-AP 3.0.1)."""
+    return {
+        "@id": _base(base_url) + service.name + "#service",
+        "@type": "dcat:DataService",
+        "dct:title": _lang_map(service.title_zh, service.title_en),
+        "dct:description": _lang_map(service.description_zh, service.description_en),
+        "dcat:endpointURL": _absolute(service.endpoint_url),
+        "dcat:endpointDescription": _absolute(service.endpoint_description),
+        "dcat:servesDataset": [dataset_iri(base_url, name) for name in service.serves],
+        "dct:publisher": publisher_iri,
+        "dct:license": licence,
+    }
 
 
 def vocabulary_nodes(catalog: CatalogInfo) -> list[dict]:
@@ -397,7 +454,7 @@ def vocabulary_nodes(catalog: CatalogInfo) -> list[dict]:
             types[dataset.conforms_to] = "dct:Standard"
         if dataset.bbox is not None and in_china(dataset.bbox):
             types[CHINA] = "dct:Location"
-        for dist in dataset.distributions:
+        for dist in dataset.distributions + dataset.version_distributions:
             types[file_type_iri(dist.format_code)] = "dct:MediaTypeOrExtent"
             types[media_type_iri(dist.media_type)] = "dct:MediaType"
             if dist.compress_format:
@@ -436,6 +493,8 @@ def catalog_jsonld(catalog: CatalogInfo, base_url: str) -> dict:
         node["dct:issued"] = _date_text(catalog.issued)
     node["dcat:dataset"] = [dataset_node(d, base_url, licence, publisher)
                             for d in catalog.datasets]
+    if catalog.services:
+        node["dcat:service"] = [service_node(s, base_url, licence, publisher[0]) for s in catalog.services]
     return {"@context": jsonld_context(), "@graph": [node, *vocabulary_nodes(catalog)]}
 
 

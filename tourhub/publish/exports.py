@@ -25,7 +25,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -106,53 +106,105 @@ def json_bytes(names: list[str], rows: list[dict]) -> bytes:
 
 XLSX_MAX_ROWS = 1_048_575      # Excel's sheet limit, less the header row
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XLSX_PARTS = {
     "[Content_Types].xml": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CONTENT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CONTENT}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CONTENT}.styles+xml"/></Types>'),
     "_rels/.rels": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>'),
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIP}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
     "xl/_rels/workbook.xml.rels": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-        'Target="worksheets/sheet1.xml"/></Relationships>'),
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_RELATIONSHIP}/styles" Target="styles.xml"/></Relationships>'),
+    # cell styles: 0 plain, 1 a date, 2 a date and time (China time), 3 the bold header row
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+        '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
 }
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_CHINA_TIME = timezone(timedelta(hours=8))
+_DATE_STYLE, _DATETIME_STYLE, _HEADER_STYLE = 1, 2, 3
 
 
-def _xlsx_cell(value) -> str:
+def _serial(value: date) -> str:
+    """Excel's day number of a date, or of a time in China time (Excel has no time zones; the
+    CSV and JSON keep the +08:00 offset)."""
+    if isinstance(value, datetime):
+        local = value.astimezone(_CHINA_TIME).replace(tzinfo=None) if value.tzinfo else value
+        return format((local - _EXCEL_EPOCH) / timedelta(days=1), ".10f").rstrip("0").rstrip(".")
+    return str((value - _EXCEL_EPOCH.date()).days)
+
+
+def _xlsx_cell(value, style: int = 0) -> str:
     if isinstance(value, bool):
         return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float, Decimal)):
         return f"<c><v>{cell_text(value)}</v></c>"
+    if isinstance(value, datetime):
+        return f'<c s="{_DATETIME_STYLE}"><v>{_serial(value)}</v></c>'
+    if isinstance(value, date):
+        return f'<c s="{_DATE_STYLE}"><v>{_serial(value)}</v></c>'
     if value is None:
         return "<c/>"
-    text = _XML_UNSAFE.sub("\ufffd", cell_text(value))   # dates and times as ISO text: Excel has no time zones
+    text = _XML_UNSAFE.sub("\ufffd", cell_text(value))      # a date known only to the year or month stays text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    styled = f' s="{style}"' if style else ""
+    return f'<c t="inlineStr"{styled}><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _column_width(name: str, rows: list[dict]) -> float:
+    """Wide enough for the header and the first rows' values (a Chinese character counts two),
+    within 8 and 60 characters."""
+    def width(value) -> int:
+        if isinstance(value, datetime):
+            return 19
+        text = cell_text(value)
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text[:80])
+    widest = max([width(name), *(width(row.get(name)) for row in rows[:200])])
+    return float(min(60, max(8, widest + 2)))
 
 
 def xlsx_bytes(title: str, names: list[str], rows: list[dict]) -> bytes:
     """A one-sheet workbook written directly (inline strings, no shared-string table): a small
-    fraction of a general library's time, and the same bytes for the same rows."""
+    fraction of a general library's time, and the same bytes for the same rows. Dates and times
+    are Excel dates (sortable, filterable), the header row stays in view, the columns fit."""
+    columns = "".join(f'<col min="{n}" max="{n}" width="{_column_width(name, rows)}" customWidth="1"/>'
+                      for n, name in enumerate(names, start=1))
     sheet = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
-             "<row>" + "".join(_xlsx_cell(name) for name in names) + "</row>"]
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetViews><sheetView workbookViewId="0">'
+             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+             '</sheetView></sheetViews>'
+             f"<cols>{columns}</cols><sheetData>",
+             "<row>" + "".join(_xlsx_cell(name, _HEADER_STYLE) for name in names) + "</row>"]
     sheet += ["<row>" + "".join(_xlsx_cell(row.get(name)) for name in names) + "</row>" for row in rows]
     sheet.append("</sheetData></worksheet>")
     workbook = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                 '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                f'xmlns:r="{_RELATIONSHIP}">'
                 f'<sheets><sheet name="{title[:31]}" sheetId="1" r:id="rId1"/></sheets></workbook>')
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
@@ -277,13 +329,17 @@ def versioned(downloads: list[Download]) -> list[Download]:
                      d.format_code, d.label, d.data) for d in downloads if d.pinned]
 
 
+DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+
+
 def published_descriptor(package: PackageSpec, by_dataset: dict[str, list[Download]]) -> dict:
     """datapackage.json as partners get it: our descriptor without the loader's x-source, each
     resource pointing at its CSV (a path relative to data/) with bytes and sha256; a partitioned
     one at all its months (multipart gzip CSV), each file's bytes and sha256 in x-parts, and its
     Parquet copies in x-parquet."""
-    descriptor = {key: value for key, value in package.descriptor.items()
-                  if key not in ("resources", "x-region")}
+    descriptor: dict = {"$schema": DATA_PACKAGE_PROFILE}     # v2: datetimes with +08:00, multipart CSV
+    descriptor.update((key, value) for key, value in package.descriptor.items()
+                      if key not in ("resources", "x-region", "$schema"))
     descriptor["resources"] = []
 
     def where(d: Download) -> str:

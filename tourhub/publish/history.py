@@ -1,9 +1,12 @@
 """Change history of each dataset, computed from git at build time.
 
 For every commit that touched a dataset's files: rows added, removed and changed (rows matched by
-primary key), and whether its schema changed (fields added or removed). "Data last changed" and
-"metadata last changed" (schema or descriptor) are kept apart. In a checkout without history (a
-shallow clone, an export without .git) the build still works and says so.
+primary key), named by the records' own names, and its schema changes by field (added, removed,
+redefined); one change per commit. A commit that changed nothing in the data (a comment, the
+layout of a file) is no change. The commit message is kept for developers only: partners read
+what the data says. "Data last changed" and "metadata last changed" (schema or descriptor) are
+kept apart. In a checkout without history (a shallow clone, an export without .git) the build
+still works and says so.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import yaml
 from tourhub.check.descriptor import DESCRIPTOR, PackageSpec
 
 MAX_COMMITS = 30        # per dataset; older changes are summarised by the count only
+NAMED = 5               # records named per kind of change; the rest are counted
 _SEP = "\x1f"
 
 
@@ -34,6 +38,15 @@ class Change:
     fields_added: tuple[str, ...] = ()
     fields_removed: tuple[str, ...] = ()
     schema_changed: bool = False
+    added_names: tuple[str, ...] = ()       # at most NAMED each: "中文名 / English name", or the key
+    removed_names: tuple[str, ...] = ()
+    changed_names: tuple[str, ...] = ()
+    fields_changed: tuple[str, ...] = ()    # fields whose definition changed (type, constraints …)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.fields_added or self.fields_removed
+                    or self.fields_changed)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ class History:
     data_changed: datetime | None
     metadata_changed: datetime | None
     total_commits: int = 0
+    first_published: datetime | None = None   # the first commit of its data (not known in a shallow clone)
     recorded_with: str | None = None     # a child table's changes are counted on its parent's rows
 
 
@@ -115,22 +129,43 @@ def _parse(data: bytes, each: str | None) -> list:
     return [loaded] if isinstance(loaded, dict) else []
 
 
-def _schema_fields(git: _Git, commit: str | None, path: str) -> set[str]:
+def _schema_fields(git: _Git, commit: str | None, path: str) -> dict[str, dict]:
     data = git.show(commit, path) if commit else None
     if not data:
-        return set()
+        return {}
     try:
         schema = yaml.safe_load(data)
     except yaml.YAMLError:
-        return set()
-    return {str(f["name"]) for f in (schema or {}).get("fields", []) if isinstance(f, dict) and f.get("name")}
+        return {}
+    return {str(f["name"]): f for f in (schema or {}).get("fields", []) if isinstance(f, dict) and f.get("name")}
 
 
-def _diff(before: dict, after: dict) -> tuple[int, int, int]:
-    added = len(after.keys() - before.keys())
-    removed = len(before.keys() - after.keys())
-    changed = sum(1 for key in after.keys() & before.keys() if after[key] != before[key])
-    return added, removed, changed
+def _label(record: dict, key: tuple) -> str:
+    """A record as a partner knows it: its names in both languages, else its key."""
+    for stem in ("name", "title", "headline", "holder", "label"):
+        names = [str(record[f"{stem}_{lang}"]) for lang in ("zh", "en") if record.get(f"{stem}_{lang}")]
+        if names:
+            return " / ".join(names)
+    return " · ".join(key)
+
+
+def _named(records: dict, keys) -> tuple[str, ...]:
+    return tuple(_label(records[key], key) for key in sorted(keys)[:NAMED])
+
+
+def _data_change(commit: str, when: datetime, subject: str, before: dict, after: dict) -> Change:
+    added, removed = after.keys() - before.keys(), before.keys() - after.keys()
+    changed = [key for key in after.keys() & before.keys() if after[key] != before[key]]
+    return Change(commit, when, subject, len(added), len(removed), len(changed),
+                  added_names=_named(after, added), removed_names=_named(before, removed),
+                  changed_names=_named(after, changed))
+
+
+def _schema_change(change: Change, old: dict[str, dict], new: dict[str, dict]) -> Change:
+    """`change` (the commit's data change, or an empty one) with the schema's changes by field."""
+    return replace(change, schema_changed=True, fields_added=tuple(sorted(new.keys() - old.keys())),
+                   fields_removed=tuple(sorted(old.keys() - new.keys())),
+                   fields_changed=tuple(sorted(name for name in new.keys() & old.keys() if new[name] != old[name])))
 
 
 def dataset_history(root: Path, package: PackageSpec) -> dict[str, History]:
@@ -149,20 +184,27 @@ def dataset_history(root: Path, package: PackageSpec) -> dict[str, History]:
         data_log = _log(git, [f":(glob){datasets}{spec.source.files}"])
         meta_paths = [datasets + DESCRIPTOR] + ([schema_path] if schema_path else [])
         meta_log = _log(git, meta_paths)
-        changes = []
+        by_commit: dict[str, Change] = {}
         for commit, parent, when, subject in data_log[:MAX_COMMITS]:
             before, after = _records(git, parent, datasets, spec), _records(git, commit, datasets, spec)
-            changes.append(Change(commit, when, subject, *_diff(before, after)))
+            by_commit[commit] = _data_change(commit, when, subject, before, after)
         if schema_path:
             for commit, parent, when, subject in _log(git, [schema_path])[:MAX_COMMITS]:
                 old, new = _schema_fields(git, parent, schema_path), _schema_fields(git, commit, schema_path)
-                changes.append(Change(commit, when, subject, 0, 0, 0, tuple(sorted(new - old)),
-                                      tuple(sorted(old - new)), schema_changed=True))
-        changes.sort(key=lambda c: c.when, reverse=True)
+                by_commit[commit] = _schema_change(by_commit.get(commit) or Change(commit, when, subject, 0, 0, 0),
+                                                   old, new)
+        changes = sorted((c for c in by_commit.values() if not c.empty), key=lambda c: (c.when, c.commit),
+                         reverse=True)
+        data_changes = [c for c in changes if c.added or c.removed or c.changed]
+        # when the data last changed: the newest commit that changed a record (one that only
+        # reformatted a file does not count), or the newest touch beyond the commits looked at
+        data_changed = (data_changes[0].when if data_changes
+                        else data_log[0][2] if len(data_log) > MAX_COMMITS else None)
         reason = "shallow" if shallow.strip() == "true" else None
         histories[spec.name] = History(
             reason is None, reason, tuple(changes),
-            data_log[0][2] if data_log else None, meta_log[0][2] if meta_log else None, len(data_log))
+            data_changed, meta_log[0][2] if meta_log else None, len(data_log),
+            first_published=data_log[-1][2] if data_log and reason is None else None)
     for spec in package.resources:
         if spec.name not in histories:
             top = _top(package, spec).name
@@ -174,3 +216,42 @@ def _top(package: PackageSpec, spec):
     while spec.source.parent:
         spec = package.resource(spec.source.parent)
     return spec
+
+
+_WORDS = {
+    "added": {"zh": "新增 {n} 条", "en": "{n} added"},
+    "removed": {"zh": "删除 {n} 条", "en": "{n} removed"},
+    "changed": {"zh": "修改 {n} 条", "en": "{n} changed"},
+    "fields_added": {"zh": "新增字段 {names}", "en": "fields added: {names}"},
+    "fields_removed": {"zh": "删除字段 {names}", "en": "fields removed: {names}"},
+    "fields_changed": {"zh": "字段定义修改 {names}", "en": "fields redefined: {names}"},
+    "added_names": {"zh": "新增：{names}", "en": "Added: {names}"},
+    "removed_names": {"zh": "删除：{names}", "en": "Removed: {names}"},
+    "changed_names": {"zh": "修改：{names}", "en": "Changed: {names}"},
+    "more": {"zh": "等 {n} 条", "en": "and {n} more"},
+}
+_SEPARATOR = {"zh": "；", "en": "; "}
+_LIST = {"zh": "、", "en": ", "}
+
+
+def change_headline(change: Change, lang: str) -> str:
+    """What a change did, counted: "新增 2 条；修改 1 条" / "2 added; 1 changed"."""
+    parts = [_WORDS[kind][lang].format(n=getattr(change, kind))
+             for kind in ("added", "removed", "changed") if getattr(change, kind)]
+    parts += [_WORDS[kind][lang].format(names=_LIST[lang].join(getattr(change, kind)))
+              for kind in ("fields_added", "fields_removed", "fields_changed") if getattr(change, kind)]
+    return _SEPARATOR[lang].join(parts)
+
+
+def change_details(change: Change, lang: str) -> list[str]:
+    """Which records a change added, removed and changed, by name (at most NAMED of each)."""
+    lines = []
+    for kind, count in (("added_names", change.added), ("removed_names", change.removed),
+                        ("changed_names", change.changed)):
+        names = list(getattr(change, kind))
+        if not names:
+            continue
+        if count > len(names):
+            names.append(_WORDS["more"][lang].format(n=count - len(names)))
+        lines.append(_WORDS[kind][lang].format(names=_LIST[lang].join(names)))
+    return lines

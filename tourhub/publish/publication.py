@@ -8,6 +8,7 @@ description, built once.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -20,8 +21,8 @@ from tourhub.publish import cap, dcat
 from tourhub.publish.atom import AtomEntry, atom_feed
 from tourhub.publish.compact import compact_cache
 from tourhub.publish.dictionary import DatasetFacts, dataset_facts
-from tourhub.publish.exports import Download, Exports, build_exports
-from tourhub.publish.history import History
+from tourhub.publish.exports import Download, Exports, build_exports, versioned
+from tourhub.publish.history import History, change_details, change_headline
 
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 TABLE_SCHEMA_SPEC = "https://specs.frictionlessdata.io/table-schema/"
@@ -64,7 +65,10 @@ def _bbox(model: Model) -> tuple[float, float, float, float] | None:
 
 
 def dataset_info(entry: DatasetFacts, downloads: list[Download], history: History, package_meta: dict,
-                 model: Model, base_url: str, data_changed: datetime) -> dcat.DatasetInfo:
+                 model: Model, base_url: str, data_changed: datetime, feed: bytes = b"",
+                 version: str | None = None) -> dcat.DatasetInfo:
+    """A dataset for the catalog: its downloads, its change feed (`feed`, data/<name>.atom), the
+    live files that carry it further, and its current pinned `version`."""
     publisher = package_meta.get("x-publisher", {})
     temporal = entry.temporal
     return dcat.DatasetInfo(
@@ -76,9 +80,35 @@ def dataset_info(entry: DatasetFacts, downloads: list[Download], history: Histor
         contact_url=_absolute(base_url, package_meta.get("x-contact", "about/")),
         frequency=entry.frequency,
         temporal_start=temporal[0] if temporal else None, temporal_end=temporal[1] if temporal else None,
-        bbox=_bbox(model), modified=history.data_changed or data_changed, issued=None,
-        distributions=_distributions(downloads, base_url),
-        conforms_to=TABLE_SCHEMA_SPEC)
+        bbox=_bbox(model), modified=history.data_changed or data_changed,
+        issued=history.first_published.date() if history.first_published else None,
+        distributions=(_distributions(downloads, base_url) + _feed_distribution(entry.name, feed, base_url)
+                       + live_distributions(base_url).get(entry.name, ())),
+        conforms_to=TABLE_SCHEMA_SPEC, version=version,
+        version_distributions=_distributions(versioned(downloads), base_url) if version else ())
+
+
+def _feed_distribution(name: str, feed: bytes, base_url: str) -> tuple[dcat.Distribution, ...]:
+    if not feed:
+        return ()
+    return (dcat.Distribution(
+        url=_absolute(base_url, f"data/{name}.atom"), media_type="application/atom+xml", format_code="ATOM",
+        title_zh="变更记录（Atom 订阅）", title_en="Change log (Atom feed)", byte_size=len(feed),
+        sha256=hashlib.sha256(feed).hexdigest()),)
+
+
+def live_distributions(base_url: str) -> dict[str, tuple[dcat.Distribution, ...]]:
+    """Files `build.py live` rewrites between builds, by the dataset they carry further."""
+    def live(path: str, media_type: str, code: str, zh: str, en: str) -> dcat.Distribution:
+        return dcat.Distribution(url=_absolute(base_url, path), media_type=media_type, format_code=code,
+                                 title_zh=zh, title_en=en, byte_size=0, sha256="", live=True)
+    return {
+        "safety_notices": (live(cap.FEED_PATH, "application/atom+xml", "ATOM",
+                                "CAP 1.2 预警索引（Atom，每 5 分钟更新）",
+                                "CAP 1.2 alerts index (Atom, updated every 5 minutes)"),),
+        "visitor_observations": (live(LATEST_CROWD, "application/json", "JSON", "各景区最新客流等级（每 5 分钟更新）",
+                                      "Latest crowd level per area (updated every 5 minutes)"),),
+    }
 
 
 DATA_PACKAGE_SPEC = "https://specs.frictionlessdata.io/data-package/"
@@ -97,7 +127,10 @@ def package_info(descriptor: dict, files: list[Download], tables: list[dcat.Data
         publisher_zh=first.publisher_zh, publisher_en=first.publisher_en, contact_url=first.contact_url,
         frequency="IRREG", temporal_start=min(starts, default=None), temporal_end=max(ends, default=None),
         bbox=first.bbox, modified=max((t.modified for t in tables if t.modified), default=None), issued=None,
-        distributions=_distributions(files, base_url),
+        distributions=_distributions(files, base_url) + (dcat.Distribution(
+            url=_absolute(base_url, "data/quality.json"), media_type="application/json", format_code="JSON",
+            title_zh="数据质量（JSON，随实时数据更新）", title_en="Data quality (JSON, updated with the live data)",
+            byte_size=0, sha256="", live=True),),
         conforms_to=DATA_PACKAGE_SPEC)
 
 
@@ -105,9 +138,10 @@ def change_feed(entry: DatasetFacts, history: History, base_url: str, data_chang
     """An Atom feed announcing each change of one dataset."""
     page = _absolute(base_url, f"data/{entry.name}/")
     entries = [AtomEntry(
-        id=f"{page}#change-{change.commit[:12]}-{'schema' if change.schema_changed else 'data'}",
-        title=_change_title(entry, change), updated=change.when, link=page, link_type="text/html",
-        summary=change.subject) for change in history.changes]
+        id=f"{page}#change-{change.commit[:12]}",
+        title=f"{change_headline(change, 'zh')} / {change_headline(change, 'en')}", updated=change.when, link=page,
+        link_type="text/html", summary="\n".join(change_details(change, "zh") + change_details(change, "en")) or None)
+        for change in history.changes]
     return atom_feed(feed_id=_absolute(base_url, f"data/{entry.name}.atom"),
                      title=f"{entry.title['zh']} / {entry.title['en']}",
                      updated=history.data_changed or data_changed,
@@ -115,12 +149,17 @@ def change_feed(entry: DatasetFacts, history: History, base_url: str, data_chang
                      entries=entries, author="巴蜀文旅开放数据 · Bashu Travel Open Data")
 
 
-def _change_title(entry: DatasetFacts, change) -> str:
-    if change.schema_changed:
-        return (f"字段变更 / schema changed: +{', '.join(change.fields_added) or '—'} "
-                f"−{', '.join(change.fields_removed) or '—'}")
-    return (f"新增 {change.added}、删除 {change.removed}、修改 {change.changed} 行 / "
-            f"{change.added} added, {change.removed} removed, {change.changed} changed")
+def crowd_service(base_url: str) -> dcat.DataServiceInfo:
+    """The latest crowd levels as an endpoint partners poll (DCAT DataService)."""
+    return dcat.DataServiceInfo(
+        name="data/crowd/", title_zh="最新客流等级接口", title_en="Latest crowd levels endpoint",
+        description_zh="各景区最新一次客流观测及其预警等级（LB/T 068-2017），有合作方数据时每 5 分钟更新；"
+                       "格式见 JSON Schema。跨域读取需站点返回 Access-Control-Allow-Origin: *。",
+        description_en="Each area's latest reading and its warning level (LB/T 068-2017), rewritten every 5 minutes "
+                       "while partner readings arrive; described by a JSON Schema. Browsers on other sites need "
+                       "Access-Control-Allow-Origin: * from the host.",
+        endpoint_url=_absolute(base_url, LATEST_CROWD), endpoint_description=_absolute(base_url, LATEST_CROWD_SCHEMA),
+        serves=("visitor_observations",))
 
 
 LATEST_CROWD = "data/crowd/latest.json"
@@ -217,14 +256,16 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
     files = [Page(d.path, d.content) for d in exports.all_files]
     for facts in dataset_facts(package, validated.typed, validated.partitioned):
         downloads, history = exports.by_dataset[facts.name], histories[facts.name]
-        info = dataset_info(facts, downloads, history, package.descriptor, model, base_url, data_changed)
+        feed = change_feed(facts, history, base_url, data_changed)
+        files.append(Page(f"data/{facts.name}.atom", feed))
+        info = dataset_info(facts, downloads, history, package.descriptor, model, base_url, data_changed, feed,
+                            exports.versions[facts.name] if any(d.pinned for d in downloads) else None)
         infos.append(info)
         datasets.append(Dataset(
             **{f.name: getattr(facts, f.name) for f in fields(DatasetFacts)},
             downloads=tuple(downloads), package_files=tuple(exports.package), version=exports.versions[facts.name],
             history=history, publisher=package.descriptor.get("x-publisher", {"zh": "", "en": ""}),
             schema_org=dcat.json_for_script(dcat.schema_org_dataset(info, LICENCE_URL))))
-        files.append(Page(f"data/{facts.name}.atom", change_feed(facts, history, base_url, data_changed)))
     descriptor = package.descriptor
     infos.append(package_info(descriptor, exports.package, infos, base_url))
     catalog = dcat.CatalogInfo(
@@ -233,7 +274,8 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
         homepage=base_url, publisher_zh=descriptor.get("x-publisher", {}).get("zh", ""),
         publisher_en=descriptor.get("x-publisher", {}).get("en", ""), licence_url=LICENCE_URL,
         modified=data_changed,
-        issued=None, datasets=tuple(infos))
+        issued=min((info.issued for info in infos if info.issued), default=None), datasets=tuple(infos),
+        services=(crowd_service(base_url),))
     document = dcat.catalog_jsonld(catalog, base_url)
     files += [
         Page("catalog.jsonld", json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")),

@@ -2,7 +2,14 @@
 engines and travel apps read the same facts the page shows."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from tourhub.model.records import Model, Route, ScenicArea
+
+# Pages that say what a thing *is* (schema.org sameAs: "a reference Web page that unambiguously
+# indicates the item's identity"). A news report or a bureau's list that mentions an area is a
+# source for a fact, not the area's identity, and is left out.
+IDENTITY_HOSTS = ("wikipedia.org", "wikidata.org", "baike.baidu.com")
 
 
 def _page_url(base_url: str, lang: str, path: str) -> str:
@@ -21,11 +28,22 @@ def tourist_attraction(area: ScenicArea, base_url: str, lang: str) -> dict:
         "inLanguage": "zh-CN" if lang == "zh" else "en",
         "geo": {"@type": "GeoCoordinates", "latitude": area.lat, "longitude": area.lon},
         "address": {"@type": "PostalAddress", "addressRegion": area.city.in_(lang), "addressCountry": "CN"},
-        "sameAs": [area.source],
+        **({"sameAs": same_as} if (same_as := identity_pages(area.source)) else {}),
     }   # no openingHours: the hours are free text as published, not schema.org's "Mo-Su 08:00-18:00" form
 
 
-def tourist_trip(route: Route, model: Model, base_url: str, lang: str) -> dict:
+def identity_pages(*urls: str | None) -> list[str]:
+    """Those of `urls` that are identity pages (IDENTITY_HOSTS), in order."""
+    found = []
+    for url in urls:
+        host = (urlsplit(url or "").hostname or "").lower()
+        if url and any(host == known or host.endswith("." + known) for known in IDENTITY_HOSTS):
+            found.append(url)
+    return found
+
+
+def tourist_trip(route: Route, model: Model, base_url: str, lang: str, audience: str | None = None) -> dict:
+    """`audience`: who the trip is for, in words (schema.org touristType), e.g. "Red tourism"."""
     stops = [model.area_by_id[spot] for spot in route.spot_ids]
     return {
         "@context": "https://schema.org",
@@ -35,7 +53,7 @@ def tourist_trip(route: Route, model: Model, base_url: str, lang: str) -> dict:
         "description": route.summary.in_(lang),
         "url": _page_url(base_url, lang, f"routes/{route.id}/"),
         "inLanguage": "zh-CN" if lang == "zh" else "en",
-        "touristType": route.theme,
+        **({"touristType": audience} if audience else {}),
         "itinerary": {
             "@type": "ItemList",
             "numberOfItems": len(stops),
@@ -46,4 +64,17 @@ def tourist_trip(route: Route, model: Model, base_url: str, lang: str) -> dict:
                          "geo": {"@type": "GeoCoordinates", "latitude": area.lat, "longitude": area.lon}},
             } for n, area in enumerate(stops, start=1)],
         },
+    }
+
+
+def item_list(name: str, base_url: str, lang: str, paths: list[str]) -> dict:
+    """A list page as a schema.org ItemList in the summary-page form (each item its page's URL
+    only: the names are on those pages, and a region's list of 1,200 areas stays light)."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": name,
+        "numberOfItems": len(paths),
+        "itemListElement": [{"@type": "ListItem", "position": n, "url": _page_url(base_url, lang, path)}
+                            for n, path in enumerate(paths, start=1)],
     }

@@ -29,6 +29,7 @@ from tourhub.model.quality import dataset_quality
 from tourhub.model.records import Model, Occupancy, Route, ScenicArea
 from tourhub.publish import schema_org
 from tourhub.publish.dcat import json_for_script
+from tourhub.publish.history import change_details, change_headline
 from tourhub.site import share, svg, visitor
 from tourhub.site.i18n import LANGS, grade_word, tag_label, translate
 
@@ -165,6 +166,9 @@ def environment() -> Environment:
     env.globals["level_changes"] = recent_level_changes
     env.globals["tourist_trip"] = schema_org.tourist_trip
     env.globals["tourist_attraction"] = schema_org.tourist_attraction
+    env.globals["item_list"] = schema_org.item_list
+    env.globals["change_headline"] = change_headline
+    env.globals["change_details"] = change_details
     env.globals.update(visitor.TEMPLATE_GLOBALS)     # home page and notice pages
     env.globals["place"] = lambda name, lang, markdown=True: visitor.place(name, lang, md if markdown else escape)
     return env

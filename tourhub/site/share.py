@@ -116,6 +116,16 @@ def theme_strings(licence: dict[str, str] | None) -> dict:
     }
 
 
-def share_files(model: Model) -> list[Page]:
-    """Files for sharing that every page refers to: the share image."""
-    return [Page(SHARE_IMAGE, share_image(model))]
+def share_files(model: Model, base_url: str) -> list[Page]:
+    """Files for sharing that every page refers to: the share image; and robots.txt."""
+    return [Page(SHARE_IMAGE, share_image(model)), Page("robots.txt", robots_txt(base_url, model.demo))]
+
+
+def robots_txt(base_url: str, demo: bool) -> str:
+    """Crawlers may read everything and find every page in the sitemap. A demo site, made of
+    invented records, asks them to stay out: its notices and counts must not turn up in search
+    results as if they were real."""
+    if demo:
+        return ("# 演示站点：数据为虚构，请勿收录 / Demo site: invented data, not for search engines\n"
+                "User-agent: *\nDisallow: /\n")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {base_url}sitemap.xml\n"

@@ -1,0 +1,66 @@
+"""What search engines and travel apps read from the pages: schema.org JSON-LD that says only
+what is true of the thing, and a robots.txt that points at the sitemap."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tourhub.publish.schema_org import IDENTITY_HOSTS, identity_pages
+
+
+def json_ld(page: Path) -> list[dict]:
+    return [json.loads(block) for block in
+            re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.read_text("utf-8"), re.S)]
+
+
+def test_robots_txt_lets_crawlers_in_and_names_the_sitemap(production_site):
+    robots = (production_site.folder / "robots.txt").read_text("utf-8")
+    assert "User-agent: *" in robots and "Allow: /" in robots
+    assert "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots.splitlines()
+    assert (production_site.folder / "sitemap.xml").is_file()
+
+
+def test_the_demo_site_asks_crawlers_to_stay_out(demo_site):
+    """Its notices and counts are invented: they must not turn up in search results as real."""
+    robots = (demo_site.folder / "robots.txt").read_text("utf-8")
+    assert "Disallow: /" in robots and "Sitemap" not in robots
+
+
+def test_an_area_is_the_same_as_identity_pages_only_never_its_sources(production_site):
+    pages = sorted((production_site.folder / "areas").glob("*/index.html"))
+    assert len(pages) > 200
+    same_as = []
+    for page in pages:
+        (attraction,) = [block for block in json_ld(page) if block.get("@type") == "TouristAttraction"]
+        for url in attraction.get("sameAs", []):
+            host = urlsplit(url).hostname or ""
+            assert any(host == known or host.endswith("." + known) for known in IDENTITY_HOSTS), (page, url)
+            same_as.append(url)
+    # a Wikipedia article cited as an area's source is its identity; a news report is not
+    assert identity_pages("https://zh.wikipedia.org/wiki/华蓥山", "https://www.sc.gov.cn/news/1.html", None) == [
+        "https://zh.wikipedia.org/wiki/华蓥山"]
+
+
+def test_a_route_is_for_an_audience_named_in_words(production_site):
+    pages = sorted((production_site.folder / "routes").glob("*/index.html"))
+    pages += sorted((production_site.folder / "en/routes").glob("*/index.html"))
+    assert pages
+    for page in pages:
+        (trip,) = [block for block in json_ld(page) if block.get("@type") == "TouristTrip"]
+        assert trip["touristType"] and not re.fullmatch(r"[a-z]+(-[a-z]+)*", trip["touristType"]), page
+
+
+def test_list_pages_list_their_items_for_search_engines(production_site):
+    model = production_site.model
+    for lang in ("", "en/"):
+        for section, count in (("routes", len(model.routes)), ("areas", len(model.areas))):
+            (listing,) = [block for block in json_ld(production_site.folder / lang / section / "index.html")
+                          if block.get("@type") == "ItemList"]
+            urls = [item["url"] for item in listing["itemListElement"]]
+            assert len(urls) == listing["numberOfItems"] == count > 0
+            assert all(url.startswith(f"http://127.0.0.1:8000/{lang}{section}/") for url in urls)
+            assert [item["position"] for item in listing["itemListElement"]] == list(range(1, count + 1))
+            for url in urls:
+                assert (production_site.folder / url.removeprefix("http://127.0.0.1:8000/") / "index.html").is_file()
