@@ -28,6 +28,19 @@ _SEP = "\x1f"
 
 
 @dataclass(frozen=True)
+class Name:
+    """A record as a partner knows it: its names (either may be empty) and its key."""
+    zh: str
+    en: str
+    key: str
+
+    def in_(self, lang: str) -> str:
+        """In Chinese: the Chinese name, else the English, else the key; in English: the English
+        name, else the key (a Chinese name on an English page would need marking as such)."""
+        return (self.zh or self.en or self.key) if lang == "zh" else (self.en or self.key)
+
+
+@dataclass(frozen=True)
 class Change:
     commit: str
     when: datetime
@@ -38,9 +51,9 @@ class Change:
     fields_added: tuple[str, ...] = ()
     fields_removed: tuple[str, ...] = ()
     schema_changed: bool = False
-    added_names: tuple[str, ...] = ()       # at most NAMED each: "中文名 / English name", or the key
-    removed_names: tuple[str, ...] = ()
-    changed_names: tuple[str, ...] = ()
+    added_names: tuple[Name, ...] = ()      # at most NAMED each
+    removed_names: tuple[Name, ...] = ()
+    changed_names: tuple[Name, ...] = ()
     fields_changed: tuple[str, ...] = ()    # fields whose definition changed (type, constraints …)
 
     @property
@@ -140,16 +153,14 @@ def _schema_fields(git: _Git, commit: str | None, path: str) -> dict[str, dict]:
     return {str(f["name"]): f for f in (schema or {}).get("fields", []) if isinstance(f, dict) and f.get("name")}
 
 
-def _label(record: dict, key: tuple) -> str:
-    """A record as a partner knows it: its names in both languages, else its key."""
+def _label(record: dict, key: tuple) -> Name:
     for stem in ("name", "title", "headline", "holder", "label"):
-        names = [str(record[f"{stem}_{lang}"]) for lang in ("zh", "en") if record.get(f"{stem}_{lang}")]
-        if names:
-            return " / ".join(names)
-    return " · ".join(key)
+        if record.get(f"{stem}_zh") or record.get(f"{stem}_en"):
+            return Name(str(record.get(f"{stem}_zh") or ""), str(record.get(f"{stem}_en") or ""), " · ".join(key))
+    return Name("", "", " · ".join(key))
 
 
-def _named(records: dict, keys) -> tuple[str, ...]:
+def _named(records: dict, keys) -> tuple[Name, ...]:
     return tuple(_label(records[key], key) for key in sorted(keys)[:NAMED])
 
 
@@ -248,7 +259,7 @@ def change_details(change: Change, lang: str) -> list[str]:
     lines = []
     for kind, count in (("added_names", change.added), ("removed_names", change.removed),
                         ("changed_names", change.changed)):
-        names = list(getattr(change, kind))
+        names = [name.in_(lang) for name in getattr(change, kind)]
         if not names:
             continue
         if count > len(names):
