@@ -28,6 +28,7 @@ from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mk
 from tourhub.site.offline import offline_files, write_service_worker
 from tourhub.site.pages import render_pages
 from tourhub.site.share import data_licence, share_files
+from tourhub.site.sql_console import NODE_MODULES, EngineChanged, engine_files
 
 
 @dataclass
@@ -90,21 +91,23 @@ def check(root: Path, now: datetime | None = None, cache_dir: Path | None = None
 
 def build(root: Path, now: datetime | None = None, site: Path | None = None,
           staging: Path | None = None, dev_reload: bool = False, cache_dir: Path | None = None,
-          demo: bool = False, incremental: bool = True) -> BuildResult:
+          demo: bool = False, incremental: bool = True, node_modules: Path | None = None) -> BuildResult:
     """Validate and build. A demo build (the overlay of invented records laid over the real data)
     goes to build/demo-site/ unless `site` says otherwise, never to site/. `incremental`: reuse
     the previous build's output where the sources are unchanged (the same bytes either way).
+    `node_modules`: where npm put the SQL page's engine (default: the hub's own; without it the
+    page offers the downloads instead).
 
     The whole build holds the repository's lock: the partitions it checks are the ones it
     publishes (a fetch merges only between builds), and two builds never share build/staging.
     What an interrupted run left behind is removed first."""
     with repository_lock(root, "build --demo" if demo else "build"):
         remove_leftovers(root, (root / "datasets", root / DEMO_DIR))
-        return _build(root, now, site, staging, dev_reload, cache_dir, demo, incremental)
+        return _build(root, now, site, staging, dev_reload, cache_dir, demo, incremental, node_modules)
 
 
 def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | None, dev_reload: bool,
-           cache_dir: Path | None, demo: bool, incremental: bool) -> BuildResult:
+           cache_dir: Path | None, demo: bool, incremental: bool, node_modules: Path | None = None) -> BuildResult:
     now = now or datetime.now(UTC)
     site = site or (root / "build" / "demo-site" if demo else root / "site")
     staging = staging or root / "build" / ("demo-staging" if demo else "staging")
@@ -128,7 +131,8 @@ def _build(root: Path, now: datetime | None, site: Path | None, staging: Path | 
     gc.freeze()      # the tables and the model live to the end: the collector need not walk them again and again
     try:
         lap("model")
-        error, build_plan = _views_and_site(root, model, validated, site, staging, dev_reload, incremental, lap)
+        error, build_plan = _views_and_site(root, model, validated, site, staging, dev_reload, incremental, lap,
+                                            node_modules or NODE_MODULES)
     finally:
         gc.unfreeze()
     return BuildResult(validated.problems, timings, error, model, validated.timings, build_plan)
@@ -142,13 +146,18 @@ def model_of(root: Path, validated: Validated, now: datetime, demo: bool) -> tup
 
 
 def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, staging: Path,
-                    dev_reload: bool, reuse_previous: bool, lap) -> tuple[str | None, str]:
+                    dev_reload: bool, reuse_previous: bool, lap, node_modules: Path) -> tuple[str | None, str]:
     """Exports, pages, MkDocs, search, and the swap into site/; why MkDocs failed, if it did,
     and what was built (everything, or what changed)."""
     base_url = site_url(root)
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
-    pages = (render_pages(model, publication.datasets, base_url) + client_files(model) + share_files(model, base_url)
+    try:
+        engine = engine_files(node_modules)
+    except EngineChanged as error:
+        return f"SQL 引擎 / SQL engine: {error}", ""
+    pages = (render_pages(model, publication.datasets, base_url, engine.path if engine else None)
+             + (engine.files if engine else []) + client_files(model) + share_files(model, base_url)
              + offline_files() + publication.files)
     try:
         docs = stage(root, staging, pages)

@@ -32,6 +32,7 @@ from tourhub.publish.dcat import json_for_script
 from tourhub.publish.history import change_details, change_headline
 from tourhub.site import share, svg, visitor
 from tourhub.site.i18n import LANGS, grade_word, tag_label, translate
+from tourhub.site.sql_console import sql_page
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -174,35 +175,37 @@ def environment() -> Environment:
     return env
 
 
-def render_pages(model: Model, dictionary: list, base_url: str = "") -> list[Page]:
-    """Every generated page, in both languages. `dictionary` describes the datasets (catalog).
+def render_pages(model: Model, dictionary: list, base_url: str = "", sql_engine: str | None = None) -> list[Page]:
+    """Every generated page, in both languages. `dictionary` describes the datasets (catalog);
+    `sql_engine`, the site path of the SQL page's engine, if this build has it.
     With more than one core, the second language renders in a forked process at the same time
     (not from a process with other threads, such as `build.py serve`: a fork copies their locks)."""
     if (len(os.sched_getaffinity(0)) < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or threading.active_count() > 1):
-        return [page for lang in LANGS for page in render_language(model, dictionary, base_url, lang)]
+        return [page for lang in LANGS for page in render_language(model, dictionary, base_url, lang, sql_engine)]
     global _FORKED_INPUT
-    _FORKED_INPUT = (model, dictionary, base_url)     # inherited by the forked child, never pickled
+    _FORKED_INPUT = (model, dictionary, base_url, sql_engine)     # inherited by the forked child, never pickled
     try:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
             others = [pool.submit(_render_forked, lang) for lang in LANGS[1:]]
-            first = render_language(model, dictionary, base_url, LANGS[0])
+            first = render_language(model, dictionary, base_url, LANGS[0], sql_engine)
             return first + [page for future in others for page in future.result()]
     finally:
         _FORKED_INPUT = None
 
 
-_FORKED_INPUT: tuple[Model, list, str] | None = None
+_FORKED_INPUT: tuple[Model, list, str, str | None] | None = None
 
 
 def _render_forked(lang: str) -> list[Page]:
     if _FORKED_INPUT is None:
         raise RuntimeError("a forked renderer without its input")
-    model, dictionary, base_url = _FORKED_INPUT
-    return render_language(model, dictionary, base_url, lang)
+    model, dictionary, base_url, sql_engine = _FORKED_INPUT
+    return render_language(model, dictionary, base_url, lang, sql_engine)
 
 
-def render_language(model: Model, dictionary: list, base_url: str, lang: str) -> list[Page]:
+def render_language(model: Model, dictionary: list, base_url: str, lang: str,
+                    sql_engine: str | None = None) -> list[Page]:
     """Every generated page in one language."""
     env = environment()
     if lang == "en":
@@ -242,5 +245,6 @@ def render_language(model: Model, dictionary: list, base_url: str, lang: str) ->
     for dataset in dictionary:
         render("dataset.md.j2", f"data/{dataset.name}.md", dataset=dataset, quality=quality)
     render("developers.md.j2", "data/developers.md", datasets=dictionary)
+    render("sql.md.j2", "data/sql.md", datasets=dictionary, sql=sql_page(dictionary, sql_engine, lang))
     render("guide.md.j2", "guide/index.md", codes=guide_entries())
     return pages

@@ -32,6 +32,7 @@ SECTION_DESCRIPTIONS = {
     "data/index.md": "data_intro",
     "data/quality.md": "quality_intro",
     "data/developers.md": "developers_intro",
+    "data/sql.md": "sql_intro",
     "guide/index.md": "desc_guide",
 }
 

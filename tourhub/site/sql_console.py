@@ -1,0 +1,223 @@
+"""The SQL page (data/sql/): partners query the published visitor counts in their own browser
+with DuckDB-WASM, self-hosted. The engine comes from npm (`@duckdb/duckdb-wasm` and
+`apache-arrow`, pinned in package.json) at build time and is published under
+assets/duckdb/<version>/ (the version in the path: cacheable forever); a build without it
+(`make site` needs Python only) still succeeds, and the page then says SQL is not available in
+this build and lists the plain downloads.
+
+The tables the page defines and its ready queries live here, once: sql.js runs them in the
+browser, the tests run the very same text in Python's DuckDB over the same files.
+
+Why @duckdb/duckdb-wasm 1.28.0 (DuckDB 1.0) and not a newer one: from 1.29.0 on, the Parquet
+reader is no longer built into the WebAssembly; DuckDB loads it at run time from
+extensions.duckdb.org, another host (tried: 1.29.0 and 1.32.0 fail with "read_parquet ... exists
+in the parquet extension" once that host is out of reach), and no npm package ships that
+extension. 1.28.0 has it built in and takes apache-arrow 13.
+
+Times: `observed_at` is TIMESTAMPTZ. Extensions that are not built in (the time-zone extension,
+ICU, among them) would come from extensions.duckdb.org, which the page never contacts
+(autoloading is switched off); China time is UTC+8 all year (no daylight saving since 1991), so
+the ready queries compute it as the instant plus 8 hours in microseconds:
+`make_timestamp(epoch_us(observed_at) + 28800000000)`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tourhub.core.page import Page
+from tourhub.site.i18n import STRINGS
+
+CODE_ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = CODE_ROOT / "node_modules"
+ENGINE_PACKAGE = "@duckdb/duckdb-wasm"
+ARROW_PACKAGE = "apache-arrow"
+ENGINE_DIR = "assets/duckdb"             # + /<version>/ in the site
+# What the page loads: the module, its two worker bundles (exception handling where the browser
+# has it, else the plain "mvp" build) and their WebAssembly, and Arrow as a classic script.
+ENGINE_FILES = ("duckdb-browser-eh.worker.js", "duckdb-eh.wasm", "duckdb-browser-mvp.worker.js", "duckdb-mvp.wasm")
+ARROW_SCRIPT = "Arrow.es2015.min.js"
+MODULE = "duckdb-browser.mjs"
+ARROW_SHIM = "arrow.mjs"
+ARROW_IMPORT = 'from"apache-arrow"'
+ARROW_IMPORTS_EXPECTED = 2
+# The names duckdb-browser.mjs takes from apache-arrow, from the global the classic script sets.
+ARROW_SHIM_TEXT = """/* apache-arrow for duckdb-browser.mjs, from the global `Arrow` that Arrow.es2015.min.js (a
+   classic script, loaded first) sets: no import map, so no inline script (tourhub/site/sql_console.py). */
+const A = globalThis.Arrow;
+export const Type = A.Type;
+export const RecordBatchReader = A.RecordBatchReader;
+export const Table = A.Table;
+export const tableToIPC = A.tableToIPC;
+"""
+
+
+class EngineChanged(Exception):
+    """The npm package is not what this code was written against."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    version: str
+    files: list[Page]
+
+    @property
+    def path(self) -> str:
+        return f"{ENGINE_DIR}/{self.version}/"
+
+
+def engine_files(node_modules: Path = NODE_MODULES) -> Engine | None:
+    """The engine's files for the site, or None when npm has not installed it (then the page
+    falls back to the downloads). Raises EngineChanged when the package no longer looks as
+    expected: a build must fail loudly rather than ship a page that cannot load."""
+    dist = node_modules / ENGINE_PACKAGE / "dist"
+    arrow = node_modules / ARROW_PACKAGE / ARROW_SCRIPT
+    if not dist.is_dir() or not arrow.is_file():
+        return None
+    version = json.loads((node_modules / ENGINE_PACKAGE / "package.json").read_text("utf-8"))["version"]
+    base = f"{ENGINE_DIR}/{version}/"
+    missing = [name for name in ENGINE_FILES + (MODULE,) if not (dist / name).is_file()]
+    if missing:
+        raise EngineChanged(f"{ENGINE_PACKAGE} {version}: missing {', '.join(missing)}")
+    return Engine(version, [Page(base + MODULE, module_text((dist / MODULE).read_text("utf-8"))),
+                            Page(base + ARROW_SHIM, ARROW_SHIM_TEXT),
+                            Page(base + ARROW_SCRIPT, arrow)]
+                  + [Page(base + name, dist / name) for name in ENGINE_FILES])
+
+
+def module_text(source: str) -> str:
+    """duckdb-browser.mjs importing Arrow from the shim next to it, without its source-map line."""
+    found = source.count(ARROW_IMPORT)
+    if found != ARROW_IMPORTS_EXPECTED:
+        raise EngineChanged(f"{MODULE} imports apache-arrow {found} times, expected {ARROW_IMPORTS_EXPECTED}: "
+                            "check the shim in tourhub/site/sql_console.py against the new version")
+    lines = source.replace(ARROW_IMPORT, f'from"./{ARROW_SHIM}"').splitlines()
+    return "\n".join(line for line in lines if not line.startswith("//# sourceMappingURL=")) + "\n"
+
+
+# The tables a query can name, each a view over published files: {files} is a list of file
+# names registered with the engine (the browser: by URL, read with HTTP range requests;
+# Python: local paths).
+TABLES = {
+    "counts": "CREATE VIEW counts AS SELECT * FROM read_parquet({files})",
+    # typed as the Table Schema says (most areas publish no maximum at one time: an empty column
+    # would be guessed as text)
+    "capacities": ("CREATE VIEW capacities AS SELECT * FROM read_csv({files}, header = true, auto_detect = true, "
+                   "types = {'capacity_daily': 'BIGINT', 'capacity_instant': 'BIGINT', 'as_of': 'VARCHAR'})"),
+    "areas": ("CREATE VIEW areas AS SELECT id, name_zh, name_en "
+              "FROM read_csv({files}, header = true, auto_detect = true, all_varchar = true)"),
+}
+TABLE_SOURCES = {"counts": "visitor_observations", "capacities": "capacities", "areas": "scenic_areas"}
+
+_CHINA_TIME = "make_timestamp(epoch_us(observed_at) + 28800000000)"   # + 8 hours in µs; see the docstring
+
+READY_QUERIES: dict[str, str] = {
+    "busiest_hour": f"""-- Busiest hour of the day per area over the last 30 days of data, in China time (UTC+8,
+-- no daylight saving: the instant plus 8 hours, no time-zone extension needed).
+-- "instant" readings: the mean number present; "daily" (cumulative) readings: the mean
+-- number of arrivals in that hour (the reading minus the day's previous one).
+WITH readings AS (
+  SELECT spot_id, "window", count, {_CHINA_TIME} AS local_time
+  FROM counts
+),
+recent AS (
+  SELECT * FROM readings
+  WHERE local_time > (SELECT max(local_time) FROM readings) - INTERVAL 30 DAY
+),
+visitors AS (
+  SELECT spot_id, "window", hour(local_time) AS hour,
+         CASE WHEN "window" = 'daily'
+              THEN count - coalesce(lag(count) OVER (PARTITION BY spot_id, "window", CAST(local_time AS DATE)
+                                                   ORDER BY local_time), 0)
+              ELSE count END AS visitors
+  FROM recent
+),
+by_hour AS (
+  SELECT spot_id, "window", hour, avg(visitors) AS mean_visitors
+  FROM visitors GROUP BY spot_id, "window", hour
+),
+ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY spot_id, "window" ORDER BY mean_visitors DESC, hour) AS place
+  FROM by_hour
+)
+SELECT r.spot_id, a.name_zh, a.name_en, r."window", r.hour AS busiest_hour,
+       round(r.mean_visitors, 1) AS mean_visitors
+FROM ranked r LEFT JOIN areas a ON a.id = r.spot_id
+WHERE r.place = 1
+ORDER BY r.spot_id, r."window"
+""",
+    "orange_days": f"""-- Days (China time) on which an area had any reading at or above orange: 90 % of its
+-- approved maximum (LB/T 068-2017, datasets/warning_schemes.yaml). Daily (cumulative) readings
+-- are held against the daily maximum, instant readings against the maximum at one time.
+SELECT c.spot_id, a.name_zh, a.name_en,
+       CAST({_CHINA_TIME.replace("observed_at", "c.observed_at")} AS DATE) AS day,
+       c."window", max(c.count) AS highest,
+       any_value(CASE c."window" WHEN 'daily' THEN k.capacity_daily ELSE k.capacity_instant END) AS maximum,
+       round(100 * max(c.count) / any_value(CASE c."window" WHEN 'daily' THEN k.capacity_daily
+                                                     ELSE k.capacity_instant END), 1) AS percent
+FROM counts c
+JOIN capacities k ON k.spot_id = c.spot_id
+LEFT JOIN areas a ON a.id = c.spot_id
+WHERE c.count * 100 >= 90 * CASE c."window" WHEN 'daily' THEN k.capacity_daily ELSE k.capacity_instant END
+GROUP BY c.spot_id, a.name_zh, a.name_en, day, c."window"
+ORDER BY day DESC, c.spot_id
+""",
+    "rows_per_month": f"""-- Readings per month (China time) and window.
+SELECT strftime({_CHINA_TIME}, '%Y-%m') AS month, "window", count(*) AS readings
+FROM counts
+GROUP BY month, "window"
+ORDER BY month, "window"
+""",
+}
+
+
+def sql_list(names: list[str]) -> str:
+    """A DuckDB list of string literals."""
+    return "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in names) + "]"
+
+
+def table_sql(table: str, files: list[str]) -> str:
+    return TABLES[table].replace("{files}", sql_list(files))     # as sql.js does
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    table: str                 # the table it feeds
+    path: str                  # site path
+    label: str
+    queried: bool              # the file the table reads (the others are plain downloads)
+
+
+def table_files(dictionary: list, lang: str) -> list[SqlFile]:
+    """The published files behind each table, in table order: the monthly Parquet (what `counts`
+    reads) and gzip CSV of the counts, and the CSV of capacities and areas."""
+    by_name = {dataset.name: dataset for dataset in dictionary}
+    found = []
+    for table, dataset_name in TABLE_SOURCES.items():
+        dataset = by_name.get(dataset_name)
+        for download in dataset.downloads if dataset else ():
+            queried = download.path.endswith(".parquet") if table == "counts" else download.path.endswith(
+                f"/{dataset_name}.csv")
+            if queried or (table == "counts" and download.path.endswith(".csv.gz")):
+                found.append(SqlFile(table, download.path, download.label.in_(lang), queried))
+    return found
+
+
+def sql_page(dictionary: list, engine_path: str | None, lang: str) -> dict:
+    """What the SQL page's template needs."""
+    return {
+        "engine": engine_path,
+        "files": table_files(dictionary, lang),
+        "tables": list(TABLES),
+        "config": {
+            "tables": TABLES,
+            "queries": READY_QUERIES,
+            "labels": {key: STRINGS[f"sql_{key}"][lang] for key in LABELS},   # with their {placeholders}
+        },
+    }
+
+
+# The strings sql.js shows (i18n keys sql_<name>).
+LABELS = ("loading", "running", "rows", "rows_cut", "error", "engine_failed", "no_wasm", "no_counts", "ready",
+          "schema_column", "schema_type", "download_name")
