@@ -55,6 +55,8 @@ def test_publishing_checks_and_builds_before_it_deploys_in_one_concurrency_group
     names = [step.get("name") or step.get("uses", "") for step in build["steps"]]
     assert names.index("check") < names.index("build") < next(i for i,
                                                               n in enumerate(names) if "upload-pages-artifact" in n)
+    engine = next(i for i, step in enumerate(build["steps"]) if step.get("run") == "make node_modules/.installed")
+    assert engine < names.index("build")        # the published SQL page has its engine (npm ci)
     assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert "contents" not in deploy["permissions"]
 

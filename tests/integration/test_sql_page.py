@@ -1,0 +1,46 @@
+"""The SQL page's engine is copied from npm's node_modules at build time: a build without it
+(`make site` needs Python only) still succeeds and its SQL page says so and links the downloads;
+with it, the engine sits under a versioned path and never in the service worker's precache."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import NOW
+from tourhub import pipeline
+from tourhub.site.offline import precache_list
+from tourhub.site.sql_console import ARROW_IMPORT, EngineChanged, module_text
+
+
+def test_a_build_without_the_engine_succeeds_and_offers_the_downloads(project, tmp_path):
+    result = pipeline.build(project, NOW, node_modules=tmp_path / "no-node-modules")
+    assert result.ok, result.error
+    site = project / "site"
+    for page, text in (("data/sql/index.html", "本次构建未包含 SQL 查询引擎"),
+                       ("en/data/sql/index.html", "SQL is not available in this build")):
+        html = (site / page).read_text("utf-8")
+        assert text in html
+        assert 'capacities.csv">' in html and "sql.js" not in html
+    assert not (site / "assets" / "duckdb").exists()
+    assert 'href="sql/"' in (site / "data" / "index.html").read_text("utf-8")
+
+
+def test_the_engine_is_published_by_version_and_never_precached(production_site):
+    site = production_site.folder
+    engines = list((site / "assets" / "duckdb").iterdir())
+    assert len(engines) == 1
+    version = json.loads((pipeline.NODE_MODULES / "@duckdb" / "duckdb-wasm" / "package.json").read_text())["version"]
+    assert engines[0].name == version
+    module = (engines[0] / "duckdb-browser.mjs").read_text("utf-8")
+    assert ARROW_IMPORT not in module and module.count('from"./arrow.mjs"') == 2
+    assert not [path for path in precache_list(site) if "duckdb" in path or path.endswith(".wasm")]
+    sql_page = (site / "data" / "sql" / "index.html").read_text("utf-8")
+    assert f"assets/duckdb/{version}/" in sql_page and "sql.js" in sql_page
+    home = (site / "index.html").read_text("utf-8")
+    assert "duckdb" not in home and "sql.js" not in home
+
+
+def test_a_changed_upstream_module_fails_the_build_loudly():
+    with pytest.raises(EngineChanged):
+        module_text(f"import*as u {ARROW_IMPORT};")
