@@ -17,7 +17,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 RED_ROUTE = "routes/huayingshan-red-hongyan/"
 PAGES = {"home": "", "route": RED_ROUTE, "area": "areas/huayingshan/", "crowds": "crowds/",
          "notices": "notices/", "standards": "standards/", "search": "search/",
-         "data": "data/", "dataset": "data/scenic_areas/", "guide": "guide/"}
+         "data": "data/", "dataset": "data/scenic_areas/", "guide": "guide/", "sql": "data/sql/"}
 
 
 def open_page(visit, url: str):
@@ -171,7 +171,7 @@ def test_the_certificate_lookup_says_at_once_whether_a_provider_is_certified(vis
 
 
 @pytest.mark.parametrize("name", ["home", "route", "area", "crowds", "notices", "standards", "data", "dataset",
-                                  "guide"])
+                                  "guide", "sql"])
 def test_axe_finds_no_serious_or_critical_violation(visit, site_url, name):
     page = open_page(visit(DESKTOP, bypass_csp=True), site_url + PAGES[name])   # axe is injected inline
     page.add_script_tag(path=str(AXE))
