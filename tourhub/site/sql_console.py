@@ -8,7 +8,7 @@ this build and lists the plain downloads.
 The tables the page defines and its ready queries live here, once: sql.js runs them in the
 browser, the tests run the very same text in Python's DuckDB over the same files.
 
-Why @duckdb/duckdb-wasm 1.28.0 (DuckDB 1.0) and not a newer one: from 1.29.0 on, the Parquet
+Why @duckdb/duckdb-wasm 1.28.0 (DuckDB 0.9.1, from 2023) and not a newer one: from 1.29.0 on, the Parquet
 reader is no longer built into the WebAssembly; DuckDB loads it at run time from
 extensions.duckdb.org, another host (tried: 1.29.0 and 1.32.0 fail with "read_parquet ... exists
 in the parquet extension" once that host is out of reach), and no npm package ships that
