@@ -130,10 +130,11 @@ def _child(step: str, project: Path, scratch: Path, *extra: str) -> dict:
 # --- one run ------------------------------------------------------------------------------------
 
 def one_run(source: Path, scratch: Path, baseline_files: int) -> dict:
-    from synthetic_region import touch_route_summary
+    from synthetic_region import as_repository, git, touch_route_summary
     project = scratch / "project"
     shutil.copytree(source, project, symlinks=False,
                     ignore=shutil.ignore_patterns("site", "build", ".venv", ".git", "node_modules", "test-artifacts"))
+    as_repository(project)      # as a published hub is: change feeds and dates come from git, not the clock
     cold = _child("build", project, scratch)
     cold["rows"] = sum(_lines(p) - 1 for p in (_data(project) / "observations").glob("*.csv"))
     site = scratch / "site"
@@ -145,6 +146,7 @@ def one_run(source: Path, scratch: Path, baseline_files: int) -> dict:
     frictionless = _child("plain-frictionless", project, scratch, "--baseline-files", str(baseline_files))
     warm = _child("build", project, scratch)
     touch_route_summary(sorted((_data(project) / "routes").glob("*.yaml"))[0])
+    git(project, "commit", "-q", "-a", "-m", "one route edited")
     touched = _child("build", project, scratch)
     return {"cold": cold, "plain": plain, "frictionless": frictionless,
             "warm": warm, "touched": touched, "output": output}

@@ -131,7 +131,7 @@ def deploys(project: Path, site: Path, scratch: Path) -> None:
 
         run("first")
         run("nothing changed (budget: 0 PUTs)")
-        from synthetic_region import touch_one
+        from synthetic_region import git, touch_one
         print(f"changed {touch_one(project).relative_to(project)}", flush=True)
         git(project, "commit", "-q", "-a", "-m", "one route edited")
         build(project)
@@ -139,23 +139,6 @@ def deploys(project: Path, site: Path, scratch: Path) -> None:
     finally:
         weed.terminate()
         weed.wait(30)
-
-
-def git(project: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args],
-                   check=True, stdout=subprocess.DEVNULL)
-
-
-def as_repository(project: Path) -> None:
-    """A git repository, as a published project is: change feeds and `modified` dates come from
-    its history (outside git they fall back to the build time, and every feed would change at
-    every build). The counts too: a dataset without history takes the data's last change."""
-    if (project / ".git").exists():
-        return
-    (project / ".gitignore").write_text("build/\nsite/\n", "utf-8")
-    git(project, "init", "-q")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "region corpus")
 
 
 def main() -> int:
@@ -170,6 +153,7 @@ def main() -> int:
         else:
             from synthetic_region import main as generate
             generate([str(project), *(["--days", str(args.days)] if args.days else [])])
+        from synthetic_region import as_repository
         as_repository(project)
         site = build(project)
         sizes(site)

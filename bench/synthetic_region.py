@@ -59,6 +59,7 @@ import math
 import random
 import re
 import shutil
+import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -763,6 +764,23 @@ def touch_one(out: Path) -> Path:
     if not routes:
         raise SystemExit(f"{out} has no synthetic route to touch")
     return touch_route_summary(routes[0])
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def as_repository(project: Path) -> None:
+    """A git repository, as a published project is: change feeds and `modified` dates come from
+    its history (outside git they fall back to the build time, and every feed would change at
+    every build). The counts too: a dataset without history takes the data's last change."""
+    if (project / ".git").exists():
+        return
+    (project / ".gitignore").write_text("build/\nsite/\n", "utf-8")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "region corpus")
 
 
 def touch_route_summary(path: Path) -> Path:

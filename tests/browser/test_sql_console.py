@@ -78,10 +78,10 @@ def python_duckdb(site: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_ready(page, query: str) -> None:
-    page.wait_for_selector("[data-th-sql-run]:not([disabled])", timeout=ENGINE_TIMEOUT_MS)
+    """Pick a ready query and run it (the first action loads the engine)."""
     page.select_option("[data-th-sql-ready]", query)
     page.click("[data-th-sql-run]")
-    page.wait_for_selector("[data-th-sql-result] table", timeout=30_000)
+    page.wait_for_selector("[data-th-sql-result] table", timeout=ENGINE_TIMEOUT_MS)
 
 
 def shown_rows(page) -> list[list[str]]:
@@ -138,10 +138,9 @@ def test_english_page_errors_in_words_and_csv_download(visit, range_url):
     page.goto(f"{url}en/data/sql/", wait_until="load")
     assert page.inner_text("label[for=th-sql-text]") == "SQL query"
     assert page.inner_text("[data-th-sql-run]") == "Run"
-    page.wait_for_selector("[data-th-sql-run]:not([disabled])", timeout=ENGINE_TIMEOUT_MS)
     page.fill("[data-th-sql-text]", "SELECT nonsense FROM nowhere")
     page.click("[data-th-sql-run]")
-    page.wait_for_selector("[data-th-sql-status][data-kind=error]")
+    page.wait_for_selector("[data-th-sql-status][data-kind=error]", timeout=ENGINE_TIMEOUT_MS)
     assert page.inner_text("[data-th-sql-status]").startswith("The query failed: ")
     assert not v.errors
     page.fill("[data-th-sql-text]", "SELECT id, name_en FROM areas ORDER BY id LIMIT 5")
@@ -155,7 +154,7 @@ def test_english_page_errors_in_words_and_csv_download(visit, range_url):
     assert not v.errors and not v.foreign_requests
 
 
-def test_the_engine_loads_on_the_sql_page_only(visit, range_url):
+def test_the_engine_loads_on_the_sql_page_only_once_the_visitor_starts(visit, range_url):
     url, _ = range_url
     v = visit()
     requested: list[str] = []
@@ -165,6 +164,9 @@ def test_the_engine_loads_on_the_sql_page_only(visit, range_url):
     v.page.wait_for_timeout(500)
     assert requested and not [r for r in requested if "assets/duckdb/" in r]
     v.page.goto(f"{url}data/sql/", wait_until="load")
-    v.page.wait_for_selector("[data-th-sql-run]:not([disabled])", timeout=ENGINE_TIMEOUT_MS)
+    v.page.wait_for_timeout(500)
+    assert not [r for r in requested if "assets/duckdb/" in r]      # not even here until the visitor starts
+    v.page.focus("[data-th-sql-text]")
+    v.page.wait_for_selector("[data-th-sql-schema-of=counts] table", timeout=ENGINE_TIMEOUT_MS)
     assert [r for r in requested if "assets/duckdb/" in r and r.endswith(".wasm")]
     assert not v.foreign_requests and not v.errors

@@ -34,9 +34,10 @@ NODE_MODULES = CODE_ROOT / "node_modules"
 ENGINE_PACKAGE = "@duckdb/duckdb-wasm"
 ARROW_PACKAGE = "apache-arrow"
 ENGINE_DIR = "assets/duckdb"             # + /<version>/ in the site
-# What the page loads: the module, its two worker bundles (exception handling where the browser
-# has it, else the plain "mvp" build) and their WebAssembly, and Arrow as a classic script.
-ENGINE_FILES = ("duckdb-browser-eh.worker.js", "duckdb-eh.wasm", "duckdb-browser-mvp.worker.js", "duckdb-mvp.wasm")
+# What the page loads: the module, the worker and WebAssembly built with WebAssembly exceptions
+# (every current browser has them; the plain "mvp" build would add 22 MB to the site, and a
+# browser without them is told so and offered the downloads), and Arrow as a classic script.
+ENGINE_FILES = ("duckdb-browser-eh.worker.js", "duckdb-eh.wasm")
 ARROW_SCRIPT = "Arrow.es2015.min.js"
 MODULE = "duckdb-browser.mjs"
 ARROW_SHIM = "arrow.mjs"

@@ -28,25 +28,39 @@ function start(root) {
     say(labels.no_wasm, "error");
     return;
   }
-  say(labels.loading);
-  const connection = open(root.dataset.engine, config).catch((error) => {
-    say(labels.engine_failed + message(error), "error");
-    throw error;
-  });
-  connection.then(async ({ conn, hasCounts }) => {
-    say(labels.ready + (hasCounts ? "" : " " + labels.no_counts));
-    run.disabled = false;
-    for (const table of Object.keys(config.tables)) {
-      const box = document.querySelector(`[data-th-sql-schema-of="${table}"]`);
-      if (!box || (table === "counts" && !hasCounts)) continue;
-      const described = await conn.query(`DESCRIBE ${table}`);
-      box.replaceChildren(tableOf([labels.schema_column, labels.schema_type],
-        described.toArray().map((row) => [row.column_name, row.column_type])));
-    }
-  }, () => undefined);
+  // The engine (about 20 MB) loads when the visitor starts, not with the page: a phone that only
+  // reads the page or takes the downloads below pays nothing for it.
+  let connection = null;
+  const connect = () => {
+    if (connection) return connection;
+    say(labels.loading);
+    connection = open(root.dataset.engine, config).catch((error) => {
+      say(labels.engine_failed + message(error), "error");
+      throw error;
+    });
+    connection.then(async ({ conn, hasCounts }) => {
+      say(labels.ready + (hasCounts ? "" : " " + labels.no_counts));
+      for (const table of Object.keys(config.tables)) {
+        const box = document.querySelector(`[data-th-sql-schema-of="${table}"]`);
+        if (!box || (table === "counts" && !hasCounts)) continue;
+        const described = await conn.query(`DESCRIBE ${table}`);
+        box.replaceChildren(tableOf([labels.schema_column, labels.schema_type],
+          described.toArray().map((row) => [row.column_name, row.column_type])));
+      }
+    }, () => undefined);
+    return connection;
+  };
+  text.addEventListener("focus", connect, { once: true });
+  ready.addEventListener("change", connect, { once: true });
+  run.disabled = false;
 
   run.addEventListener("click", async () => {
-    const { conn } = await connection;
+    let conn;
+    try {
+      ({ conn } = await connect());
+    } catch (error) {
+      return;                                   // said above: the engine could not load
+    }
     run.disabled = true;
     download.hidden = true;
     say(labels.running);
@@ -77,10 +91,10 @@ async function open(engine, config) {
   await classicScript(engine + "Arrow.es2015.min.js");
   const duckdb = await import(new URL("duckdb-browser.mjs", new URL(engine, document.baseURI)).href);
   const base = new URL(engine, document.baseURI).href;
-  const bundle = await duckdb.selectBundle({
-    mvp: { mainModule: base + "duckdb-mvp.wasm", mainWorker: base + "duckdb-browser-mvp.worker.js" },
-    eh: { mainModule: base + "duckdb-eh.wasm", mainWorker: base + "duckdb-browser-eh.worker.js" },
-  });
+  // Only the build for browsers with WebAssembly exceptions is published (every current browser;
+  // the other build would add 22 MB to the site): older ones are told so and take the downloads.
+  if (!(await duckdb.getPlatformFeatures()).wasmExceptions) throw new Error(config.labels.no_wasm);
+  const bundle = { mainModule: base + "duckdb-eh.wasm", mainWorker: base + "duckdb-browser-eh.worker.js" };
   const worker = new Worker(bundle.mainWorker);
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
   await db.instantiate(bundle.mainModule);
