@@ -153,7 +153,7 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
     publication = build_publication(validated, model, dataset_history(root, validated.spec), base_url)
     lap("exports")
     try:
-        engine = engine_files(node_modules)
+        engine = engine_files(node_modules, root / "build" / "cache" / "engine")
     except EngineChanged as error:
         return f"SQL 引擎 / SQL engine: {error}", ""
     pages = (render_pages(model, publication.datasets, base_url, engine.path if engine else None)

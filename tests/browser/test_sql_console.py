@@ -136,6 +136,7 @@ def test_english_page_errors_in_words_and_csv_download(visit, range_url):
     v = visit()
     page = v.page
     page.goto(f"{url}en/data/sql/", wait_until="load")
+    assert page.locator("[data-th-sql-download]").is_hidden()      # nothing to download before a query ran
     assert page.inner_text("label[for=th-sql-text]") == "SQL query"
     assert page.inner_text("[data-th-sql-run]") == "Run"
     page.fill("[data-th-sql-text]", "SELECT nonsense FROM nowhere")
@@ -168,5 +169,5 @@ def test_the_engine_loads_on_the_sql_page_only_once_the_visitor_starts(visit, ra
     assert not [r for r in requested if "assets/duckdb/" in r]      # not even here until the visitor starts
     v.page.focus("[data-th-sql-text]")
     v.page.wait_for_selector("[data-th-sql-schema-of=counts] table", timeout=ENGINE_TIMEOUT_MS)
-    assert [r for r in requested if "assets/duckdb/" in r and r.endswith(".wasm")]
+    assert [r for r in requested if "assets/duckdb/" in r and r.endswith(".wasm.gz")]
     assert not v.foreign_requests and not v.errors

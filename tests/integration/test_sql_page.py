@@ -41,6 +41,17 @@ def test_the_engine_is_published_by_version_and_never_precached(production_site)
     assert "duckdb" not in home and "sql.js" not in home
 
 
+def test_the_webassembly_is_published_gzipped_and_unzips_to_the_npm_file(production_site):
+    """18 MB become about 4 MB on disk and on the wire, whatever the host compresses."""
+    import gzip
+    (engine,) = (production_site.folder / "assets" / "duckdb").iterdir()
+    published = engine / "duckdb-eh.wasm.gz"
+    original = pipeline.NODE_MODULES / "@duckdb" / "duckdb-wasm" / "dist" / "duckdb-eh.wasm"
+    assert not (engine / "duckdb-eh.wasm").exists()
+    assert gzip.decompress(published.read_bytes()) == original.read_bytes()
+    assert published.stat().st_size < original.stat().st_size / 3
+
+
 def test_a_changed_upstream_module_fails_the_build_loudly():
     with pytest.raises(EngineChanged):
         module_text(f"import*as u {ARROW_IMPORT};")

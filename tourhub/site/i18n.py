@@ -303,7 +303,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "sql_schema_pending": {"zh": "引擎载入后显示各表的列名和类型。", "en": "The columns and types of each table appear once the engine has loaded."},
     "sql_schema_column": {"zh": "列", "en": "Column"},
     "sql_schema_type": {"zh": "类型", "en": "Type"},
-    "sql_loading": {"zh": "正在载入查询引擎（约 20 MB，仅首次）……", "en": "Loading the query engine (about 20 MB, the first time only)…"},
+    "sql_loading": {"zh": "正在载入查询引擎（约 5 MB，仅首次）……", "en": "Loading the query engine (about 5 MB, the first time only)…"},
     "sql_ready": {"zh": "引擎已就绪。", "en": "The engine is ready."},
     "sql_running": {"zh": "正在查询……", "en": "Running…"},
     "sql_rows": {"zh": "{n} 行，用时 {s} 秒。", "en": "{n} rows in {s} s."},

@@ -61,7 +61,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   const path = sitePath(url);
   if (path === null || path === "sw.js" || path.startsWith("__")) return;   // other hosts; the dev server
-  if (path.startsWith("assets/duckdb/")) return;     // the SQL page's engine (18 MB of WebAssembly): the browser's own cache
+  if (path.startsWith("assets/duckdb/")) return;     // the SQL page's engine (4 MB gzipped WebAssembly): the browser's own cache
   if (request.mode === "navigate" || isPage(path)) {
     event.respondWith(page(event, url, path));
   } else if (path.startsWith("assets/") || path.startsWith("pagefind/")) {
