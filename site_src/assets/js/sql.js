@@ -28,7 +28,7 @@ function start(root) {
     say(labels.no_wasm, "error");
     return;
   }
-  // The engine (about 20 MB) loads when the visitor starts, not with the page: a phone that only
+  // The engine (about 5 MB) loads when the visitor starts, not with the page: a phone that only
   // reads the page or takes the downloads below pays nothing for it.
   let connection = null;
   const connect = () => {
