@@ -3,6 +3,8 @@ reload the open page. A save that breaks the data prints the problems and keeps 
 good site (the build never replaces site/ on failure)."""
 from __future__ import annotations
 
+import io
+import re
 import sys
 import threading
 import time
@@ -14,6 +16,41 @@ from tourhub.check.problems import format_text
 from tourhub.core.lock import RepositoryBusy
 
 WATCHED = ("datasets", "site_src", "mkdocs.yml")
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
+
+
+class RangeFiles(SimpleHTTPRequestHandler):
+    """http.server's files, also answering `Range: bytes=a-b` with 206 Partial Content as any
+    static host does: the SQL page's engine reads the Parquet counts by range. `ranges`, when a
+    list, collects the ranges asked for (tests and benchmarks count them)."""
+
+    ranges: list[str] | None = None
+
+    def send_head(self):
+        wanted = _RANGE.fullmatch(self.headers.get("Range", ""))
+        path = Path(self.translate_path(self.path))
+        if not wanted or not path.is_file():
+            return super().send_head()
+        if self.ranges is not None:
+            self.ranges.append(f"{self.path} {wanted.group(0)}")
+        size = path.stat().st_size
+        start = int(wanted.group(1))
+        end = min(int(wanted.group(2) or size - 1), size - 1)
+        with path.open("rb") as handle:
+            handle.seek(start)
+            body = handle.read(max(0, end + 1 - start))
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def end_headers(self) -> None:
+        if not self.headers.get("Range"):
+            self.send_header("Accept-Ranges", "bytes")
+        super().end_headers()
 
 
 def snapshot(root: Path) -> dict[str, float]:
@@ -52,7 +89,7 @@ class Builds:
 
 
 def handler_class(site: Path, builds: Builds):
-    class Handler(SimpleHTTPRequestHandler):
+    class Handler(RangeFiles):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(site), **kwargs)
 

@@ -8,12 +8,13 @@ import io
 import math
 import re
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tourhub.serve import RangeFiles
 from tourhub.site.sql_console import READY_QUERIES, TABLE_SOURCES, table_sql
 
 pytestmark = pytest.mark.browser
@@ -21,42 +22,9 @@ pytestmark = pytest.mark.browser
 ENGINE_TIMEOUT_MS = 90_000
 
 
-class RangeHandler(SimpleHTTPRequestHandler):
-    """http.server's files, answering `Range: bytes=a-b` with 206 Partial Content, as any static
-    host does (DuckDB-WASM reads Parquet by range). Every Range header seen is kept."""
-
-    ranges: list[str] = []
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def send_head(self):
-        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
-        path = Path(self.translate_path(self.path))
-        if not wanted or not path.is_file():
-            return super().send_head()
-        self.ranges.append(f"{self.path} {wanted.group(0)}")
-        size = path.stat().st_size
-        start = int(wanted.group(1))
-        end = min(int(wanted.group(2) or size - 1), size - 1)
-        body = path.read_bytes()[start:end + 1]
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return io.BytesIO(body)
-
-    def end_headers(self) -> None:
-        if not self.headers.get("Range"):
-            self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-
 @pytest.fixture(scope="module")
 def range_url(built):
-    handler = type("Handler", (RangeHandler,), {"ranges": []})
+    handler = type("Handler", (RangeFiles,), {"ranges": [], "log_message": lambda self, *args: None})
     server = ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(built.folder)))
     server.handle_error = lambda *a: None     # a browser dropping a connection is no failure
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -170,3 +170,26 @@ def test_a_local_build_says_which_url_it_used_and_cannot_be_deployed_by_mistake(
     deploy = run(project, "deploy", "s3://bucket", "--endpoint", "http://127.0.0.1:9", "--dry-run")
     assert deploy.returncode == 1
     assert "only works on this machine" in deploy.stderr and "Traceback" not in deploy.stderr
+
+
+def test_the_preview_server_answers_range_requests_as_static_hosts_do(tmp_path: Path):
+    """The SQL page's engine reads the Parquet counts by range: `build.py serve` must answer them."""
+    import threading
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+
+    from tourhub.serve import Builds, handler_class
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "counts.parquet").write_bytes(bytes(range(256)) * 4)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(tmp_path / "site", Builds()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/counts.parquet"
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=10-19"})) as part:
+            assert part.status == 206 and part.headers["Content-Range"] == "bytes 10-19/1024"
+            assert part.read() == bytes(range(10, 20))
+        with urllib.request.urlopen(url) as whole:
+            assert whole.status == 200 and whole.headers["Accept-Ranges"] == "bytes" and len(whole.read()) == 1024
+    finally:
+        server.shutdown()
+        server.server_close()
