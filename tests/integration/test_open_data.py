@@ -276,3 +276,20 @@ def test_the_catalog_lists_every_feed_the_live_endpoint_and_each_pinned_version(
         for distribution in data.objects(version, DCAT.distribution):
             url = data.value(distribution, DCAT.downloadURL)
             assert checksum(distribution) == hashlib.sha256(local(url).read_bytes()).hexdigest()
+
+
+def test_every_link_on_the_dataset_pages_leads_to_a_published_file(site):
+    """Downloads, pinned copies and feeds are linked as plain HTML, which MkDocs does not check."""
+    import re
+    from urllib.parse import unquote, urlsplit
+    pages = sorted((site / "data").glob("*/index.html")) + sorted((site / "en" / "data").glob("*/index.html"))
+    assert len(pages) > 20
+    checked = 0
+    for page in pages:
+        for href in re.findall(r'href="([^"#]+)', page.read_text("utf-8")):
+            if urlsplit(href).scheme or href.startswith(("mailto:", "//")):
+                continue
+            target = (page.parent / unquote(urlsplit(href).path)).resolve()
+            assert target.is_file() or (target / "index.html").is_file(), (page, href)
+            checked += 1
+    assert checked > 500

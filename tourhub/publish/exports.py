@@ -323,10 +323,12 @@ def version_id(downloads: list[Download]) -> str:
 
 
 def versioned(downloads: list[Download]) -> list[Download]:
-    """The same files again under data/versions/<id>/, id from the dataset's CSV bytes."""
+    """The dataset's CSV again under data/versions/<id>/, id from its bytes: the canonical file,
+    the one datapackage.json describes with its sha256. The other formats are made from it and
+    are not pinned (at region scale they would add 13 MB to the site at every version)."""
     version = version_id(downloads)
     return [Download(d.dataset, f"{DATA_DIR}/versions/{version}/{d.path.rsplit('/', 1)[1]}", d.media_type,
-                     d.format_code, d.label, d.data) for d in downloads if d.pinned]
+                     d.format_code, d.label, d.data) for d in downloads[:1] if d.pinned]
 
 
 DATA_PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"

@@ -235,6 +235,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "format": {"zh": "格式", "en": "Format"},
     "size": {"zh": "大小", "en": "Size"},
     "pinned_copy": {"zh": "固定版本", "en": "Pinned copy"},
+    "pinned_as_csv": {"zh": "固定版本为上方 CSV", "en": "the CSV above is pinned"},
     "pinned_by_hash": {"zh": "以 SHA-256 校验（已结束的月份不再改变）", "en": "Check its SHA-256 (a closed month never changes)"},
     "whole_package": {"zh": "整个数据包", "en": "The whole package"},
     "package_checksums": {"zh": "大小与 SHA-256 校验值", "en": "sizes and SHA-256 checksums"},
