@@ -64,3 +64,31 @@ def test_list_pages_list_their_items_for_search_engines(production_site):
             assert [item["position"] for item in listing["itemListElement"]] == list(range(1, count + 1))
             for url in urls:
                 assert (production_site.folder / url.removeprefix("http://127.0.0.1:8000/") / "index.html").is_file()
+
+
+def test_an_independent_reader_finds_the_structured_data_of_every_kind_of_page(production_site, demo_site):
+    """extruct (what crawlers' libraries do) reads each kind of page's JSON-LD, unaided."""
+    import extruct
+    site, demo = production_site.folder, demo_site.folder
+    notice = next(iter(sorted((demo / "notices").glob("*/index.html"))))
+    expected = {
+        site / "areas" / "huayingshan" / "index.html": "TouristAttraction",
+        next(iter(sorted((site / "routes").glob("*/index.html")))): "TouristTrip",
+        site / "routes" / "index.html": "ItemList",
+        site / "en" / "areas" / "index.html": "ItemList",
+        site / "data" / "scenic_areas" / "index.html": "Dataset",
+        notice: "SpecialAnnouncement",
+    }
+    for page, kind in expected.items():
+        found = extruct.extract(page.read_text("utf-8"), syntaxes=["json-ld"], uniform=True)["json-ld"]
+        assert kind in [item.get("@type") for item in found], (page, found)
+    (announcement,) = [item for item in extruct.extract(notice.read_text("utf-8"), syntaxes=["json-ld"])["json-ld"]
+                       if item.get("@type") == "SpecialAnnouncement"]
+    assert announcement["datePosted"] and announcement["spatialCoverage"] and announcement["name"]
+
+
+def test_an_invented_notice_says_so_in_its_structured_data_too(demo_site):
+    invented = next(n for n in demo_site.model.notices if n.illustrative and not n.id.startswith("crowd-"))
+    page = demo_site.folder / "en" / "notices" / invented.id / "index.html"
+    (announcement,) = [block for block in json_ld(page) if block.get("@type") == "SpecialAnnouncement"]
+    assert "DEMO" in announcement["name"] and invented.headline.en in announcement["name"]

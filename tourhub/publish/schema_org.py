@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tourhub.model.records import Model, Route, ScenicArea
+from tourhub.model.records import Model, Notice, Route, ScenicArea, marked
 
 # Pages that say what a thing *is* (schema.org sameAs: "a reference Web page that unambiguously
 # indicates the item's identity"). A news report or a bureau's list that mentions an area is a
@@ -78,3 +78,27 @@ def item_list(name: str, base_url: str, lang: str, paths: list[str]) -> dict:
         "itemListElement": [{"@type": "ListItem", "position": n, "url": _page_url(base_url, lang, path)}
                             for n, path in enumerate(paths, start=1)],
     }
+
+
+def safety_notice(notice: Notice, model: Model, base_url: str, lang: str) -> dict:
+    """A safety notice as schema.org SpecialAnnouncement: what, when posted, until when, where.
+    An invented (demo) notice says so in its name, as on the page."""
+    doc: dict = {
+        "@context": "https://schema.org",
+        "@type": "SpecialAnnouncement",
+        "@id": _page_url(base_url, lang, f"notices/{notice.id}/"),
+        "url": _page_url(base_url, lang, f"notices/{notice.id}/"),
+        "name": marked(notice.headline.in_(lang), notice.illustrative, lang),
+        "text": notice.description.in_(lang),
+        "inLanguage": "zh-CN" if lang == "zh" else "en",
+        "datePosted": notice.sent.isoformat(),
+        "spatialCoverage": [{"@type": "Place", "name": model.area_by_id[spot].name.in_(lang),
+                             "url": _page_url(base_url, lang, f"areas/{spot}/")}
+                            for spot in notice.spot_ids if spot in model.area_by_id]
+        or [{"@type": "Place", "name": notice.area_desc.in_(lang)}],
+    }
+    if notice.expires is not None:
+        doc["expires"] = notice.expires.isoformat()
+    if notice.check is not None:                  # a notice from an issuer (not a warning the hub computed)
+        doc["citation"] = notice.source           # the issuing page it was copied from
+    return doc

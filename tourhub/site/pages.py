@@ -168,6 +168,7 @@ def environment() -> Environment:
     env.globals["tourist_trip"] = schema_org.tourist_trip
     env.globals["tourist_attraction"] = schema_org.tourist_attraction
     env.globals["item_list"] = schema_org.item_list
+    env.globals["safety_notice"] = schema_org.safety_notice
     env.globals["change_headline"] = change_headline
     env.globals["change_details"] = change_details
     env.globals.update(visitor.TEMPLATE_GLOBALS)     # home page and notice pages
