@@ -301,7 +301,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "sql_times": {"zh": "observed_at 为带时区的时间（TIMESTAMPTZ）。现成查询按北京时间计算：北京时间全年为 UTC+8（无夏令时），即 make_timestamp(epoch_us(observed_at) + 28800000000)（8 小时，以微秒计）。",
                   "en": "observed_at is a time with time zone (TIMESTAMPTZ). The ready queries use China time, UTC+8 all "
                         "year (no daylight saving): make_timestamp(epoch_us(observed_at) + 28800000000), 8 hours in microseconds."},
-    "sql_schema_pending": {"zh": "引擎载入后显示各表的列名和类型。", "en": "The columns and types of each table appear once the engine has loaded."},
+    "sql_schema_pending": {"zh": "开始查询（点入编辑框、选现成查询或运行）时载入引擎（约 5 MB），随后在此显示各表的列名和类型。",
+                           "en": "The columns and types of each table appear here once the engine (about 5 MB) has loaded: "
+                                 "it loads when you start (click into the editor, pick a ready query or run one)."},
     "sql_schema_column": {"zh": "列", "en": "Column"},
     "sql_schema_type": {"zh": "类型", "en": "Type"},
     "sql_loading": {"zh": "正在载入查询引擎（约 5 MB，仅首次）……", "en": "Loading the query engine (about 5 MB, the first time only)…"},
