@@ -23,7 +23,6 @@ the ready queries compute it as the instant plus 8 hours in microseconds:
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,21 +87,23 @@ def engine_files(node_modules: Path = NODE_MODULES, cache: Path | None = None) -
     missing = [name for name in ENGINE_FILES + (MODULE,) if not (dist / name).is_file()]
     if missing:
         raise EngineChanged(f"{ENGINE_PACKAGE} {version}: missing {', '.join(missing)}")
+    def kept(name: str) -> Path | None:
+        return cache / version / f"{name}.gz" if cache else None
     return Engine(version, [Page(base + MODULE, module_text((dist / MODULE).read_text("utf-8"))),
                             Page(base + ARROW_SHIM, ARROW_SHIM_TEXT),
                             Page(base + ARROW_SCRIPT, arrow)]
-                  + [Page(base + name + ".gz", gzipped(dist / name, cache)) if name in GZIPPED
+                  + [Page(base + name + ".gz", gzipped(dist / name, kept(name))) if name in GZIPPED
                      else Page(base + name, dist / name) for name in ENGINE_FILES])
 
 
-def gzipped(source: Path, cache: Path | None) -> bytes | Path:
-    """`source` gzipped (level 9, no name or time in the header: the same bytes every time),
-    from `cache` when it was made before (keyed by the source's sha256)."""
-    data = source.read_bytes()
-    kept = cache / f"{hashlib.sha256(data).hexdigest()}.gz" if cache else None
+def gzipped(source: Path, kept: Path | None) -> bytes | Path:
+    """`source` gzipped (level 9, no name or time in the header: the same bytes every time), or
+    `kept` when it was made before. `kept` is named by the pinned package version and the file
+    (npm checks each file of a version against the lock's integrity hash), so a build that finds
+    it reads nothing of the 18 MB source."""
     if kept is not None and kept.is_file():
         return kept
-    packed = gzip.compress(data, 9, mtime=0)
+    packed = gzip.compress(source.read_bytes(), 9, mtime=0)
     if kept is not None:
         kept.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(kept, packed, durable=False)
