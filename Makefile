@@ -8,7 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site check lint test test-fast bench demo clean
+.PHONY: site check lint test test-fast bench demo edit clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed / 需要 Python 3.11 或更高版本"; exit 1; }
@@ -62,6 +62,11 @@ bench: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
 	$(BIN)/python bench/bench_reach.py               # a year of region counts: site size, Parquet vs CSV, S3 deploys
 	$(BIN)/python bench/bench_live.py                # a new reading to the live files, region scale
 	$(BIN)/python bench/bench_repo_growth.py --areas 100 --days 30
+
+# The editors' admin on this computer: forms at http://127.0.0.1:8000/admin/ that save into
+# datasets/ (decap-server from npm), the site rebuilt on every save. Review with git diff, commit.
+edit: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python build.py edit
 
 # Two demo partners on 127.0.0.1 -> fetch -> build -> serve http://127.0.0.1:8000/ (build/demo/).
 demo: $(VENV)/.installed

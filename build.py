@@ -7,6 +7,7 @@
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
     python build.py [--project DIR] serve [--port 8000]
+    python build.py [--project DIR] edit [--port 8000] [--backend-port 8081]
     python build.py [--project DIR] deploy s3://BUCKET[/PREFIX] [--endpoint URL] [--dry-run]
     python build.py [--project DIR] [--demo] live [--sources PATH] [--no-fetch]
 """
@@ -49,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("id", help="lowercase id, also the file name / 小写 id，即文件名")
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on save / 本地预览")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("schemas", help="regenerate the editors' JSON Schemas and VS Code settings / 生成编辑器提示")
+    edit = commands.add_parser("edit", help="the editors' admin on this computer: forms at "
+                                            "http://127.0.0.1:8000/admin/ saving into datasets/ / 本地编辑后台")
+    edit.add_argument("--port", type=int, default=8000)
+    edit.add_argument("--backend-port", type=int, default=8081, help="decap-server's port / decap-server 端口")
+    commands.add_parser("schemas", help="regenerate the editors' JSON Schemas, VS Code settings and the admin's "
+                                        "forms / 生成编辑器提示与编辑后台表单")
     live = commands.add_parser("live", help="fetch the partner feeds and rewrite only the live files of the built "
                                              "site (crowd levels, CAP, feeds), no MkDocs / 实时更新")
     live.add_argument("--sources", type=Path, help="the partner sources file (default datasets/sources.yaml)")
@@ -81,6 +87,9 @@ def _run(args: argparse.Namespace) -> int:
         from tourhub.serve import serve as serve_site
         serve_site(root, args.port)
         return 0
+    if args.command == "edit":
+        from tourhub.serve import edit
+        return edit(root, args.port, args.backend_port)
     if args.command == "new":
         return _new(root, args.kind, args.id)
     if args.command == "deploy":
@@ -89,12 +98,13 @@ def _run(args: argparse.Namespace) -> int:
         return _live(root, args)
     if args.command == "schemas":
         from tourhub.check.descriptor import load_package
+        from tourhub.editors.admin_config import write_admin_configs
         from tourhub.editors.json_schemas import write_editor_files
         package, problems = load_package(root / "datasets")
         if package is None:
             print(format_text(problems))
             return 1
-        for path in write_editor_files(root, package):
+        for path in write_editor_files(root, package) + write_admin_configs(root, package):
             print(path.relative_to(root), file=sys.stderr)
         return 0
 

@@ -23,6 +23,7 @@ from tourhub.partners.fetch import STATE_FILE, read_fetch_state
 from tourhub.publish.history import dataset_history
 from tourhub.publish.publication import build_publication, live_files
 from tourhub.site import incremental
+from tourhub.site.admin_site import admin_files
 from tourhub.site.browser_data import client_files, theme_extra
 from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mkdocs_build, new_site_dir, publish, stage
 from tourhub.site.offline import offline_files, write_service_worker
@@ -158,7 +159,7 @@ def _views_and_site(root: Path, model: Model, validated: Validated, site: Path, 
         return f"SQL 引擎 / SQL engine: {error}", ""
     pages = (render_pages(model, publication.datasets, base_url, engine.path if engine else None)
              + (engine.files if engine else []) + client_files(model) + share_files(model, base_url)
-             + offline_files() + publication.files)
+             + offline_files() + admin_files(validated.spec, node_modules, base_url) + publication.files)
     try:
         docs = stage(root, staging, pages)
     except SiteBuildFailed as error:

@@ -4,7 +4,10 @@ good site (the build never replaces site/ on failure)."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -14,6 +17,8 @@ from pathlib import Path
 from tourhub import pipeline
 from tourhub.check.problems import format_text
 from tourhub.core.lock import RepositoryBusy
+from tourhub.editors.admin_config import LOCAL_BACKEND_PORT
+from tourhub.editors.local_edit import DECAP_SERVER, decap_server_command
 
 WATCHED = ("datasets", "site_src", "mkdocs.yml")
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
@@ -137,3 +142,24 @@ def serve(root: Path, port: int = 8000, interval: float = 1.0, stop: threading.E
         pass
     finally:
         server.shutdown()
+
+
+def edit(root: Path, port: int = 8000, backend_port: int = LOCAL_BACKEND_PORT) -> int:
+    """`make edit`: decap-server against the working copy, and `serve` (build, serve, rebuild on
+    every save), so the admin's saves land in datasets/ and show in the preview."""
+    if not DECAP_SERVER.is_file() or shutil.which("node") is None:
+        print("编辑后台需要 Node.js 和 npm 安装的 decap-server：请运行 make edit（它会先运行 npm ci）\n"
+              "The admin needs Node.js and decap-server from npm: run `make edit` (it runs npm ci first).",
+              file=sys.stderr)
+        return 1
+    command, env = decap_server_command(root, backend_port)
+    backend = subprocess.Popen(command, env=os.environ | env)
+    query = "" if backend_port == LOCAL_BACKEND_PORT else f"?port={backend_port}"
+    print(f"编辑后台 / editors' admin: http://127.0.0.1:{port}/admin/{query}  "
+          f"(English: http://127.0.0.1:{port}/en/admin/{query})", file=sys.stderr, flush=True)
+    try:
+        serve(root, port)
+    finally:
+        backend.terminate()
+        backend.wait(timeout=10)
+    return 0

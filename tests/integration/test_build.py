@@ -152,7 +152,10 @@ def test_every_page_carries_a_content_security_policy_without_unsafe_inline_scri
         policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
         assert policy, page
         script_src = next(d for d in policy.group(1).split("; ") if d.startswith("script-src"))
-        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "'unsafe-inline'" not in script_src
+        # the editors' admin alone evaluates code: Decap checks its configuration with Ajv
+        # (tourhub/site/admin_site.py content_policy); no visitor's page ever does
+        assert "'unsafe-eval'" not in script_src or page.parent.name == "admin", page
         assert "http://" not in script_src
         loads = re.findall(r'<(?:script|img|iframe)[^>]+src="(http://[^"]*)"', html) + [
             tag for tag in re.findall(r"<link[^>]*>", html)

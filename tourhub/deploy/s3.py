@@ -49,8 +49,10 @@ TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".m
          ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".ico": "image/x-icon",
          ".woff2": "font/woff2", ".wasm": "application/wasm", ".zip": "application/zip",
          ".gz": "application/gzip", ".parquet": "application/vnd.apache.parquet", ".map": "application/json",
-         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TEXT = re.compile(r"^(text/|application/(json|ld\+json|geo\+json|manifest\+json|atom\+xml|xml|javascript)|image/svg)")
+         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         ".yml": "application/yaml"}             # the editors' admin's configuration (RFC 9512)
+TEXT = re.compile(r"^(text/|application/(json|ld\+json|geo\+json|manifest\+json|atom\+xml|xml|javascript|yaml)"
+                  r"|image/svg)")
 COMPRESSIBLE = re.compile(r"^(text/|application/(json|ld\+json|geo\+json|manifest\+json|atom\+xml|xml|wasm)|image/svg)")
 # Content-hashed names (Material's bundle.a5f9d56c.min.js, Pagefind's fragments and index
 # chunks, pinned dataset versions): the same name never holds other bytes.

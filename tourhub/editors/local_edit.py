@@ -1,0 +1,24 @@
+"""The editors' admin on this computer, without GitHub (`make edit`, tourhub/serve.py `edit`):
+decap-server (npm `decap-server`, pinned in package.json) on 127.0.0.1 against the working copy.
+The admin at http://127.0.0.1:8000/admin/ then reads and writes the files in datasets/ directly;
+the editor reviews them with `git diff` and commits as usual (online, the same forms open a pull
+request).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tourhub.editors.admin_config import LOCAL_BACKEND_PORT
+
+CODE_ROOT = Path(__file__).resolve().parents[2]
+DECAP_SERVER = CODE_ROOT / "node_modules" / "decap-server" / "dist" / "index.js"
+
+
+def decap_server_command(working_copy: Path, port: int = LOCAL_BACKEND_PORT) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that serve `working_copy` to the admin: file-system mode
+    (saves go straight into the files), bound to 127.0.0.1; decap-server answers only pages
+    served from 127.0.0.1 or localhost (its default CORS origins)."""
+    node = shutil.which("node") or "node"
+    return [node, str(DECAP_SERVER)], {"PORT": str(port), "BIND_HOST": "127.0.0.1", "MODE": "fs",
+                                       "GIT_REPO_DIRECTORY": str(working_copy.resolve()), "LOG_LEVEL": "warn"}
