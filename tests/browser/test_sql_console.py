@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from tourhub.serve import RangeFiles
-from tourhub.site.sql_console import READY_QUERIES, TABLE_SOURCES, table_sql
+from tourhub.site.sql_console import READY_QUERIES, TABLE_SOURCES, ready_query, table_sql
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,9 @@ def test_busiest_hour_per_area_matches_python_duckdb_row_for_row(visit, range_ur
     page.goto(f"{url}data/sql/", wait_until="load")
     run_ready(page, "busiest_hour")
     rows = shown_rows(page)
-    expected = python_duckdb(built.folder).execute(READY_QUERIES["busiest_hour"]).fetchall()
+    shown_sql = page.input_value("[data-th-sql-text]")    # Chinese comments above the one SQL text
+    assert shown_sql == ready_query("busiest_hour", "zh") and shown_sql.endswith(READY_QUERIES["busiest_hour"])
+    expected = python_duckdb(built.folder).execute(shown_sql).fetchall()
     assert expected and len(rows) == len(expected)
     for got, want in zip(rows, expected, strict=True):
         assert all(same(g, w) for g, w in zip(got, want, strict=True)), (got, want)

@@ -3,14 +3,16 @@
 with it, the engine sits under a versioned path and never in the service worker's precache."""
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 
 from tests.conftest import NOW
 from tourhub import pipeline
 from tourhub.site.offline import precache_list
-from tourhub.site.sql_console import ARROW_IMPORT, EngineChanged, module_text
+from tourhub.site.sql_console import ARROW_IMPORT, READY_QUERIES, EngineChanged, module_text
 
 
 def test_a_build_without_the_engine_succeeds_and_offers_the_downloads(project, tmp_path):
@@ -55,3 +57,27 @@ def test_the_webassembly_is_published_gzipped_and_unzips_to_the_npm_file(product
 def test_a_changed_upstream_module_fails_the_build_loudly():
     with pytest.raises(EngineChanged):
         module_text(f"import*as u {ARROW_IMPORT};")
+
+
+def page_queries(page: str) -> dict[str, str]:
+    """The ready queries as the built page hands them to sql.js (its data-config)."""
+    config = re.search(r'data-config="([^"]*)"', page)
+    assert config, "no data-config on the SQL page"
+    return json.loads(html.unescape(config.group(1)))["queries"]
+
+
+def test_ready_queries_explain_themselves_in_the_page_language_over_one_sql_text(production_site):
+    """A partner reading the Chinese page reads Chinese comments above a ready query, the English
+    page English ones; below them is the same SQL on both, the text the tests run in DuckDB."""
+    site = production_site.folder
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for lang, page in (("zh", "data/sql/index.html"), ("en", "en/data/sql/index.html")):
+        queries = page_queries((site / page).read_text("utf-8"))
+        assert set(queries) == set(READY_QUERIES)
+        for name, text in queries.items():
+            comments = [line for line in text.splitlines() if line.startswith("--")]
+            body = "".join(line + "\n" for line in text.splitlines() if not line.startswith("--"))
+            assert comments, (lang, name)
+            assert all(bool(cjk.search(line)) == (lang == "zh") for line in comments), (lang, name, comments)
+            assert body == READY_QUERIES[name], (lang, name)
+            assert not cjk.search(body), (lang, name)       # identifiers and values stay one text

@@ -136,12 +136,11 @@ TABLE_SOURCES = {"counts": "visitor_observations", "capacities": "capacities", "
 
 _CHINA_TIME = "make_timestamp(epoch_us(observed_at) + 28800000000)"   # + 8 hours in µs; see the docstring
 
+# The ready queries: one SQL text for both pages (and for the tests, which run it in Python's
+# DuckDB); what each one answers goes above it as SQL comments in the page's language
+# (`ready_query`).
 READY_QUERIES: dict[str, str] = {
-    "busiest_hour": f"""-- Busiest hour of the day per area over the last 30 days of data, in China time (UTC+8,
--- no daylight saving: the instant plus 8 hours, no time-zone extension needed).
--- "instant" readings: the mean number present; "daily" (cumulative) readings: the mean
--- number of arrivals in that hour (the reading minus the day's previous one).
-WITH readings AS (
+    "busiest_hour": f"""WITH readings AS (
   SELECT spot_id, "window", count, {_CHINA_TIME} AS local_time
   FROM counts
 ),
@@ -171,10 +170,7 @@ FROM ranked r LEFT JOIN areas a ON a.id = r.spot_id
 WHERE r.place = 1
 ORDER BY r.spot_id, r."window"
 """,
-    "orange_days": f"""-- Days (China time) on which an area had any reading at or above orange: 90 % of its
--- approved maximum (LB/T 068-2017, datasets/warning_schemes.yaml). Daily (cumulative) readings
--- are held against the daily maximum, instant readings against the maximum at one time.
-SELECT c.spot_id, a.name_zh, a.name_en,
+    "orange_days": f"""SELECT c.spot_id, a.name_zh, a.name_en,
        CAST({_CHINA_TIME.replace("observed_at", "c.observed_at")} AS DATE) AS day,
        c."window", max(c.count) AS highest,
        any_value(CASE c."window" WHEN 'daily' THEN k.capacity_daily ELSE k.capacity_instant END) AS maximum,
@@ -187,14 +183,47 @@ WHERE c.count * 100 >= 90 * CASE c."window" WHEN 'daily' THEN k.capacity_daily E
 GROUP BY c.spot_id, a.name_zh, a.name_en, day, c."window"
 ORDER BY day DESC, c.spot_id
 """,
-    "rows_per_month": f"""-- Readings per month (China time) and window.
-SELECT strftime({_CHINA_TIME}, '%Y-%m') AS month, "window", count(*) AS readings
+    "rows_per_month": f"""SELECT strftime({_CHINA_TIME}, '%Y-%m') AS month, "window", count(*) AS readings
 FROM counts
 GROUP BY month, "window"
 ORDER BY month, "window"
 """,
 }
 
+
+# What each ready query answers, in each language of the site: the comment lines the page puts
+# above the query's text.
+READY_QUERY_NOTES: dict[str, dict[str, str]] = {
+    "busiest_hour": {
+        "zh": """各景区最近 30 天（以数据中最新的读数为准）一天中最繁忙的时段，按北京时间计（UTC+8，
+无夏令时：时刻加 8 小时，无需时区扩展）。
+"instant"（瞬时）读数：该时段的平均在园人数；"daily"（当日累计）读数：该时段平均新到游客数
+（本次读数减去当天上一次读数）。""",
+        "en": """Busiest hour of the day per area over the last 30 days of data, in China time (UTC+8,
+no daylight saving: the instant plus 8 hours, no time-zone extension needed).
+"instant" readings: the mean number present; "daily" (cumulative) readings: the mean
+number of arrivals in that hour (the reading minus the day's previous one).""",
+    },
+    "orange_days": {
+        "zh": """景区有读数达到或超过橙色预警的日子（北京时间）：核定最大承载量的 90 %
+（LB/T 068-2017，datasets/warning_schemes.yaml）。当日累计（daily）读数对照日最大承载量，
+瞬时（instant）读数对照瞬时最大承载量。""",
+        "en": """Days (China time) on which an area had any reading at or above orange: 90 % of its
+approved maximum (LB/T 068-2017, datasets/warning_schemes.yaml). Daily (cumulative) readings
+are held against the daily maximum, instant readings against the maximum at one time.""",
+    },
+    "rows_per_month": {
+        "zh": "每月（北京时间）每种读数（window）的条数。",
+        "en": "Readings per month (China time) and window.",
+    },
+}
+
+
+def ready_query(name: str, lang: str) -> str:
+    """The ready query as the page shows it: what it answers, as SQL comments in `lang`, then the
+    one SQL text."""
+    comments = "".join(f"-- {line}\n" for line in READY_QUERY_NOTES[name][lang].splitlines())
+    return comments + READY_QUERIES[name]
 
 def sql_list(names: list[str]) -> str:
     """A DuckDB list of string literals."""
@@ -236,7 +265,7 @@ def sql_page(dictionary: list, engine_path: str | None, lang: str) -> dict:
         "tables": list(TABLES),
         "config": {
             "tables": TABLES,
-            "queries": READY_QUERIES,
+            "queries": {name: ready_query(name, lang) for name in READY_QUERIES},
             "labels": {key: STRINGS[f"sql_{key}"][lang] for key in LABELS},   # with their {placeholders}
         },
     }
