@@ -307,6 +307,15 @@ def test_schema_org_dataset_has_what_dataset_search_needs():
     assert out["dateModified"] == "2026-11-20T08:30:00+08:00"
 
 
+def test_a_live_file_is_offered_without_a_checksum_that_would_not_hold():
+    latest = Distribution(url=BASE + "data/crowd/latest.json", media_type="application/json", format_code="JSON",
+                          title_zh="最新客流等级", title_en="Latest crowd levels", byte_size=0, sha256="", live=True)
+    out = schema_org_dataset(replace(SCENIC_AREAS, distributions=SCENIC_AREAS.distributions + (latest,)), CC_BY)
+    *files, live = out["distribution"]
+    assert live["contentUrl"] == latest.url and "sha256" not in live
+    assert all(len(d["sha256"]) == 64 for d in files)
+
+
 def test_a_short_description_is_padded_with_what_the_dataset_holds():
     out = schema_org_dataset(SAFETY_NOTICES, CC_BY)
     assert len(out["description"]) >= 50

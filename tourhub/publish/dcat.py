@@ -593,7 +593,8 @@ def schema_org_dataset(dataset: DatasetInfo, licence_url: str) -> dict:
                           "name": _bilingual(d.title_zh, d.title_en),
                           "encodingFormat": d.media_type,
                           "contentUrl": d.url,
-                          "sha256": d.sha256.lower()} for d in dataset.distributions],
+                          # a live file (rewritten between builds) has no checksum that holds
+                          **({"sha256": d.sha256.lower()} if d.sha256 else {})} for d in dataset.distributions],
     }
     coverage = temporal_coverage(dataset.temporal_start, dataset.temporal_end)
     if coverage:
