@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tourhub.model.records import DEMO_MARK
 from tourhub.publish.schema_org import IDENTITY_HOSTS, identity_pages
 
 
@@ -78,6 +79,8 @@ def test_an_independent_reader_finds_the_structured_data_of_every_kind_of_page(p
         site / "en" / "areas" / "index.html": "ItemList",
         site / "data" / "scenic_areas" / "index.html": "Dataset",
         notice: "SpecialAnnouncement",
+        site / "en" / "crowds" / "index.html": "Dataset",
+        demo / "crowds" / "index.html": "ItemList",
     }
     for page, kind in expected.items():
         found = extruct.extract(page.read_text("utf-8"), syntaxes=["json-ld"], uniform=True)["json-ld"]
@@ -92,3 +95,50 @@ def test_an_invented_notice_says_so_in_its_structured_data_too(demo_site):
     page = demo_site.folder / "en" / "notices" / invented.id / "index.html"
     (announcement,) = [block for block in json_ld(page) if block.get("@type") == "SpecialAnnouncement"]
     assert "DEMO" in announcement["name"] and invented.headline.en in announcement["name"]
+
+
+def crowd_page_data(site: Path, lang: str) -> tuple[Path, dict, list[dict]]:
+    page = site / ("en/" if lang == "en" else "") / "crowds" / "index.html"
+    blocks = json_ld(page)
+    (dataset,) = [block for block in blocks if block.get("@type") == "Dataset"]
+    return page, dataset, [block for block in blocks if block.get("@type") == "ItemList"]
+
+
+def test_the_crowd_pages_describe_the_counts_as_a_dataset_and_list_the_areas_they_show(demo_site):
+    """A search engine reading a crowd page finds the visitor counts behind it: a Dataset with the
+    dates it covers, the published files, the live crowd levels, the licence and who makes it;
+    and the areas on the page, in the page's order. The demo's counts are invented: both names
+    say so."""
+    site, model = demo_site.folder, demo_site.model
+    days = sorted(o.observed_at.date() for o in model.observations)
+    for lang in ("zh", "en"):
+        page, dataset, (listing,) = crowd_page_data(site, lang)
+        assert dataset["name"].startswith(DEMO_MARK.zh + DEMO_MARK.en), dataset["name"]
+        assert dataset["temporalCoverage"] == f"{days[0].isoformat()}/{days[-1].isoformat()}"
+        assert dataset["isAccessibleForFree"] is True and dataset["license"].startswith("https://creativecommons.org/")
+        assert dataset["creator"]["@type"] == "Organization" and dataset["creator"]["name"]
+        assert len(dataset["description"]) >= 50
+        urls = [d["contentUrl"] for d in dataset["distribution"]]
+        paths = [urlsplit(url).path.lstrip("/") for url in urls]
+        assert "data/crowd/latest.json" in paths
+        assert any(p.startswith("data/visitor_observations/") and p.endswith(".parquet") for p in paths), paths
+        assert all((site / path).is_file() for path in paths), [p for p in paths if not (site / p).is_file()]
+        assert all(d.get("sha256", "x") for d in dataset["distribution"])        # never an empty checksum
+        # the same Dataset as on its own page, which it points to
+        (own,) = [b for b in json_ld(site / "data" / "visitor_observations" / "index.html") if b["@type"] == "Dataset"]
+        assert dataset == own and urlsplit(dataset["url"]).path == "/data/visitor_observations/"
+        shown = re.findall(r'<section class="th-crowd[^"]*" data-th-area="([^"]+)"', page.read_text("utf-8"))
+        assert shown and [urlsplit(item["url"]).path for item in listing["itemListElement"]] == [
+            f"/{'en/' if lang == 'en' else ''}areas/{area}/" for area in shown]
+        assert listing["numberOfItems"] == len(shown)
+        assert listing["name"].startswith(DEMO_MARK.in_(lang)), listing["name"]
+
+
+def test_the_real_crowd_pages_describe_the_counts_without_a_demo_mark_and_list_no_areas_before_any_count(
+        production_site):
+    for lang in ("zh", "en"):
+        _, dataset, listings = crowd_page_data(production_site.folder, lang)
+        assert dataset["name"] == "客流观测 · Visitor observations"
+        assert "data/crowd/latest.json" in [urlsplit(d["contentUrl"]).path.lstrip("/") for d in dataset["distribution"]]
+        if not production_site.model.observations:     # no partner counts shipped yet: no list of levels
+            assert listings == []

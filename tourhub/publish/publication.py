@@ -16,7 +16,7 @@ from datetime import datetime
 from tourhub.core.colour import text_colour_on
 from tourhub.core.page import Page
 from tourhub.model.quality import quality_json
-from tourhub.model.records import Model, marked
+from tourhub.model.records import DEMO_MARK, Model, marked
 from tourhub.publish import cap, dcat
 from tourhub.publish.atom import AtomEntry, atom_feed
 from tourhub.publish.compact import compact_cache
@@ -37,7 +37,7 @@ class Dataset(DatasetFacts):
     version: str = ""
     history: History | None = None
     publisher: dict[str, str] = field(default_factory=dict)
-    schema_org: str = ""                         # JSON-LD, ready for a script element
+    schema_org: dict = field(default_factory=dict)   # schema.org Dataset (JSON-LD), for its page and the crowd page
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,15 @@ def change_feed(entry: DatasetFacts, history: History, base_url: str, data_chang
                      updated=history.data_changed or data_changed,
                      self_url=_absolute(base_url, f"data/{entry.name}.atom"), alternate_url=page,
                      entries=entries, author="巴蜀文旅开放数据 · Bashu Travel Open Data")
+
+
+def schema_org_dataset(info: dcat.DatasetInfo, demo: bool) -> dict:
+    """The dataset as schema.org reads it. In a demo build invented records are laid over the
+    real ones, so its name says so first, as an invented notice's does."""
+    doc = dcat.schema_org_dataset(info, LICENCE_URL)
+    if demo:
+        doc["name"] = DEMO_MARK.zh + DEMO_MARK.en + doc["name"]
+    return doc
 
 
 def crowd_service(base_url: str) -> dcat.DataServiceInfo:
@@ -265,7 +274,7 @@ def build_publication(validated, model: Model, histories: dict[str, History], ba
             **{f.name: getattr(facts, f.name) for f in fields(DatasetFacts)},
             downloads=tuple(downloads), package_files=tuple(exports.package), version=exports.versions[facts.name],
             history=history, publisher=package.descriptor.get("x-publisher", {"zh": "", "en": ""}),
-            schema_org=dcat.json_for_script(dcat.schema_org_dataset(info, LICENCE_URL))))
+            schema_org=schema_org_dataset(info, model.demo)))
     descriptor = package.descriptor
     infos.append(package_info(descriptor, exports.package, infos, base_url))
     catalog = dcat.CatalogInfo(

@@ -1,5 +1,7 @@
-"""schema.org JSON-LD for route and area pages (TouristTrip, TouristAttraction), so search
-engines and travel apps read the same facts the page shows."""
+"""schema.org JSON-LD for the visitors' pages: routes and areas (TouristTrip, TouristAttraction),
+notices (SpecialAnnouncement) and lists (ItemList), so search engines and travel apps read the
+same facts the page shows. Datasets (schema.org Dataset) are described with the catalogue, in
+tourhub/publish/dcat.py."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -67,13 +69,14 @@ def tourist_trip(route: Route, model: Model, base_url: str, lang: str, audience:
     }
 
 
-def item_list(name: str, base_url: str, lang: str, paths: list[str]) -> dict:
+def item_list(name: str, base_url: str, lang: str, paths: list[str], invented: bool = False) -> dict:
     """A list page as a schema.org ItemList in the summary-page form (each item its page's URL
-    only: the names are on those pages, and a region's list of 1,200 areas stays light)."""
+    only: the names are on those pages, and a region's list of 1,200 areas stays light).
+    `invented`: the list shows invented figures (the demo's crowd levels), and its name says so."""
     return {
         "@context": "https://schema.org",
         "@type": "ItemList",
-        "name": name,
+        "name": marked(name, invented, lang),
         "numberOfItems": len(paths),
         "itemListElement": [{"@type": "ListItem", "position": n, "url": _page_url(base_url, lang, path)}
                             for n, path in enumerate(paths, start=1)],

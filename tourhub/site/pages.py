@@ -232,7 +232,9 @@ def render_language(model: Model, dictionary: list, base_url: str, lang: str,
     render("areas.md.j2", "areas/index.md")
     for area in model.areas:
         render("area.md.j2", f"areas/{area.id}.md", area=area)
-    render("crowds.md.j2", "crowds/index.md")
+    # the counts behind the crowd levels, described as on their dataset page (schema.org Dataset)
+    render("crowds.md.j2", "crowds/index.md",
+           counts=next((dataset for dataset in dictionary if dataset.name == "visitor_observations"), None))
     render("search.md.j2", "search/index.md")
     render("notices.md.j2", "notices/index.md")
     for notice in model.notices:
