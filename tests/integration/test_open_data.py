@@ -1,4 +1,5 @@
-"""What partners download, read back by independent readers: Frictionless, pyshacl, lxml with
+"""What partners download, read back by independent readers: Frictionless, the older
+`datapackage` library (Table Schema v1), pyshacl, lxml with
 the OASIS XSD, feedparser, openpyxl, an RFC 7946 check, and sha256 of the bytes served."""
 from __future__ import annotations
 
@@ -80,6 +81,40 @@ def test_the_zip_holds_every_file_it_describes_and_validates_offline(site, tmp_p
     assert names == described | {"datapackage.json"}
     report = validate(str(tmp_path / "unzipped" / "datapackage.json"))    # nothing outside the zip is read
     assert report.valid, report.flatten(["resourceName", "type", "note"])[:10]
+
+
+@pytest.mark.filterwarnings("ignore:Subclassing validator classes:DeprecationWarning")   # tableschema
+def test_the_older_datapackage_library_reads_every_table_as_frictionless_does(site):
+    """A partner still on the `datapackage` library (Table Schema v1, before the Data Package v2
+    profile the descriptor declares) opens datapackage.json and the zip and reads every table
+    with the rows Frictionless reads. One step is theirs, as the developers page shows: v1's
+    default datetime format is UTC ending in Z, so the counts' times (+08:00) need `format: any`."""
+    import datapackage
+    import frictionless
+    from datapackage.exceptions import CastError
+    path = str(site / "data" / "datapackage.json")
+    current = frictionless.Package(path)
+    older = datapackage.Package(path)
+    assert older.valid, older.errors
+    assert [r.name for r in older.resources] == current.resource_names
+    assert all(r.tabular for r in older.resources)
+    with pytest.raises(CastError) as refused:          # what the developers page tells them about
+        older.get_resource("visitor_observations").read(keyed=True)
+    assert [re.sub(r'value "[^"]+\+08:00"', "value +08:00", str(e)) for e in refused.value.errors] == [
+        'Field "observed_at" can\'t cast value +08:00 for type "datetime" with format "default"']
+    for resource in older.descriptor["resources"]:     # the developers page's step
+        for field in resource["schema"]["fields"]:
+            if field["type"] == "datetime":
+                field["format"] = "any"
+    older.commit()
+    for resource in older.resources:
+        expected = [row.to_dict() for row in current.get_resource(resource.name).read_rows()]
+        assert resource.read(keyed=True) == expected, resource.name
+    counts = [r for r in older.resources if r.name == "visitor_observations"][0].read(keyed=True)
+    assert counts and all(row["observed_at"].utcoffset().total_seconds() == 8 * 3600 for row in counts)
+    zipped = datapackage.Package(str(site / "data" / "bashu-travel-open-data.zip"))
+    assert zipped.valid and zipped.get_resource("scenic_areas").read(keyed=True) == [
+        row.to_dict() for row in current.get_resource("scenic_areas").read_rows()]
 
 
 def test_visitor_counts_are_published_month_by_month_as_gzip_csv_and_parquet(site, project):
@@ -214,6 +249,7 @@ def test_the_developers_page_shows_pandas_r_and_curl(site):
     for lang in ("", "en/"):
         text = (site / lang / "data" / "developers" / "index.html").read_text("utf-8")
         assert "pd.read_csv" in text and "read_csv(" in text and "curl" in text
+        assert "from datapackage import Package" in text and 'field[&quot;format&quot;] = &quot;any&quot;' in text
         assert "data/visitor_observations/&lt;YYYY-MM&gt;.csv.gz" in text   # the monthly files, and there they are:
     assert (site / "data" / "visitor_observations" / "demo-2026-11.csv.gz").is_file()
 

@@ -326,6 +326,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "sql_download_name": {"zh": "查询结果.csv", "en": "query-result.csv"},
     "dev_check_hash": {"zh": "核对校验值", "en": "check the checksum"},
     "dev_package_note": {"zh": "含全部表、字段说明和外键", "en": "every table, field descriptions and foreign keys"},
+    "dev_v1": {"zh": "旧版 Table Schema v1", "en": "older Table Schema v1"},
+    "dev_v1_times": {"zh": "v1 默认只接受以 Z 结尾的 UTC 时间；observed_at 带 +08:00，按任意 ISO 8601 时间读取",
+                     "en": "v1 reads only UTC times ending in Z by default; observed_at carries +08:00, so read it as any "
+                           "ISO 8601 time"},
     "dev_feeds": {"zh": "目录与订阅", "en": "Catalog and feeds"},
     "dev_pinned": {"zh": "固定版本，内容不变", "en": "pinned version, content never changes"},
     "dev_monthly": {"zh": "游客量按月发布：gzip 压缩的 CSV（解压后与校验通过的原文件逐字节相同）和 Parquet（带类型，zstd 压缩）；"
