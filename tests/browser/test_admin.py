@@ -221,8 +221,12 @@ def test_the_admin_is_in_english_at_en_admin(visit, admin_site, backend_port):
     page = one.page
     page.get_by_text("Safety notices").first.wait_for()
     page.goto(f"{admin_site}en/admin/?port={backend_port}#/collections/safety_notices/new")
-    _field(page, "Headline (Chinese)").wait_for()
+    chinese, english = _field(page, "Headline (Chinese)"), _field(page, "Headline (English)")
+    chinese.wait_for()
     assert page.get_by_text("Short headline").first.is_visible()
+    # on a laptop screen each Chinese field and its English twin sit side by side (admin.css)
+    left, right = chinese.bounding_box(), english.bounding_box()
+    assert left and right and abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"] + left["width"]
     assert one.foreign_requests == []
 
 

@@ -121,6 +121,7 @@ def admin_page(lang: str, scripts: dict[str, str] | None, settings: dict,
 <meta http-equiv="Content-Security-Policy" content="{policy}">
 <meta name="robots" content="noindex, nofollow">
 <title>{html.escape(text['title'])}</title>
+<link rel="stylesheet" href="{up}assets/css/admin.css">
 </head>
 <body>
 <noscript><p>{text['noscript']}</p></noscript>
