@@ -135,6 +135,8 @@ NOTICE_CHOICES = {"状态（CAP）": "Actual", "消息类型（CAP）": "Alert",
 def test_an_editor_creates_a_notice_and_edits_a_route_and_the_built_site_shows_both(
         visit, admin_site, backend_port, working_copy, tmp_path):
     route_file = working_copy / "datasets" / "routes" / f"{ROUTE}.yaml"
+    header = "# Route - format: datasets/README.md\n# (a comment the admin keeps)\n"
+    route_file.write_text(header + route_file.read_text("utf-8"), encoding="utf-8")
     route_before = _text_values(route_file)
     one = _open_admin(visit, admin_site, backend_port)
     page = one.page
@@ -179,6 +181,7 @@ def test_an_editor_creates_a_notice_and_edits_a_route_and_the_built_site_shows_b
     assert {k: v for k, v in route_after.items() if k != "summary_zh"} == \
            {k: v for k, v in route_before.items() if k != "summary_zh"}     # nothing else changed
     assert isinstance(route_after["days"][0]["stops"][0]["leg"], dict)      # one way stays one mapping
+    assert route_file.read_text("utf-8").startswith(header)                # the file's leading comment
     assert load_yaml(route_file, f"datasets/routes/{ROUTE}.yaml")[1] == []
 
     # build.py check passes, and the built site shows both changes
