@@ -7,7 +7,7 @@
     python build.py [--project DIR] new route|notice|area ID
     python build.py [--project DIR] schemas
     python build.py [--project DIR] serve [--port 8000]
-    python build.py [--project DIR] edit [--port 8000] [--backend-port 8081]
+    python build.py [--project DIR] edit [--port 8000] [--backend-port 8081] [--workflow]
     python build.py [--project DIR] deploy s3://BUCKET[/PREFIX] [--endpoint URL] [--dry-run]
     python build.py [--project DIR] [--demo] live [--sources PATH] [--no-fetch]
 """
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                                             "http://127.0.0.1:8000/admin/ saving into datasets/ / 本地编辑后台")
     edit.add_argument("--port", type=int, default=8000)
     edit.add_argument("--backend-port", type=int, default=8081, help="decap-server's port / decap-server 端口")
+    edit.add_argument("--workflow", action="store_true", help="each change a draft branch (cms/…) merged into main "
+                                                             "when published, as online / 草稿分支，发布时合并")
     commands.add_parser("schemas", help="regenerate the editors' JSON Schemas, VS Code settings and the admin's "
                                         "forms / 生成编辑器提示与编辑后台表单")
     live = commands.add_parser("live", help="fetch the partner feeds and rewrite only the live files of the built "
@@ -89,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "edit":
         from tourhub.serve import edit
-        return edit(root, args.port, args.backend_port)
+        return edit(root, args.port, args.backend_port, args.workflow)
     if args.command == "new":
         return _new(root, args.kind, args.id)
     if args.command == "deploy":

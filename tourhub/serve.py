@@ -144,7 +144,7 @@ def serve(root: Path, port: int = 8000, interval: float = 1.0, stop: threading.E
         server.shutdown()
 
 
-def edit(root: Path, port: int = 8000, backend_port: int = LOCAL_BACKEND_PORT) -> int:
+def edit(root: Path, port: int = 8000, backend_port: int = LOCAL_BACKEND_PORT, workflow: bool = False) -> int:
     """`make edit`: decap-server against the working copy, and `serve` (build, serve, rebuild on
     every save), so the admin's saves land in datasets/ and show in the preview."""
     if not DECAP_SERVER.is_file() or shutil.which("node") is None:
@@ -152,7 +152,7 @@ def edit(root: Path, port: int = 8000, backend_port: int = LOCAL_BACKEND_PORT) -
               "The admin needs Node.js and decap-server from npm: run `make edit` (it runs npm ci first).",
               file=sys.stderr)
         return 1
-    command, env = decap_server_command(root, backend_port)
+    command, env = decap_server_command(root, backend_port, workflow)
     backend = subprocess.Popen(command, env=os.environ | env)
     query = "" if backend_port == LOCAL_BACKEND_PORT else f"?port={backend_port}"
     print(f"编辑后台 / editors' admin: http://127.0.0.1:{port}/admin/{query}  "

@@ -4,6 +4,7 @@ as `make edit` runs it. What the forms write must pass `build.py check` and reac
 a form left invalid cannot be saved and says why, in Chinese."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -59,13 +60,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def backend_port(working_copy: Path, tmp_path_factory):
-    """decap-server (fs mode) against the working copy, on a free port of 127.0.0.1."""
+@contextlib.contextmanager
+def _decap_server(working_copy: Path, log: Path, workflow: bool = False):
+    """decap-server against the working copy, on a free port of 127.0.0.1, as `make edit` starts it."""
     assert DECAP_SERVER.is_file(), "npm ci installs decap-server (package.json devDependencies)"
     port = _free_port()
-    log = tmp_path_factory.mktemp("decap-log") / "decap-server.log"
-    command, env = decap_server_command(working_copy, port)
+    command, env = decap_server_command(working_copy, port, workflow)
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=os.environ | env, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -81,6 +81,13 @@ def backend_port(working_copy: Path, tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def backend_port(working_copy: Path, tmp_path_factory):
+    """decap-server (file-system mode: saves go straight into the files) against the working copy."""
+    with _decap_server(working_copy, tmp_path_factory.mktemp("decap-log") / "decap-server.log") as port:
+        yield port
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +230,7 @@ def test_the_admin_is_in_english_at_en_admin(visit, admin_site, backend_port):
     one = _open_admin(visit, admin_site, backend_port, "en/admin/", "Login")
     page = one.page
     page.get_by_text("Safety notices").first.wait_for()
+    assert page.get_by_text("Contents").first.is_visible() and not page.get_by_text("Media").first.is_visible()
     page.goto(f"{admin_site}en/admin/?port={backend_port}#/collections/safety_notices/new")
     chinese, english = _field(page, "Headline (Chinese)"), _field(page, "Headline (English)")
     chinese.wait_for()
@@ -310,3 +318,59 @@ def test_make_edit_serves_the_admin_and_the_working_copy_together(working_copy):
     assert f"http://127.0.0.1:{site_port}/admin/?port={backend}" in output
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", backend), timeout=1).close()
+
+
+def _git(project: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _wait_for(condition, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_with_the_editorial_workflow_a_change_is_a_checked_draft_branch_until_it_is_published(
+        visit, admin_site, tmp_path):
+    """`make edit` with --workflow, as online: a save is a draft on its own branch; main does not
+    change until the draft is set ready and published; the check a pull request runs passes on it."""
+    project = _copy_project(tmp_path / "project")
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "config", "user.email", "editor@example.invalid")
+    _git(project, "config", "user.name", "Admin test")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "the shipped data")
+    path = f"datasets/routes/{ROUTE}.yaml"
+    branch = f"cms/routes/{ROUTE}"
+    with _decap_server(project, tmp_path / "decap-server.log", workflow=True) as port:
+        one = _open_admin(visit, admin_site, port)
+        page = one.page
+        page.on("dialog", lambda dialog: dialog.accept())       # "publish now?" asks first
+        page.goto(f"{admin_site}admin/?port={port}#/collections/routes")
+        page.get_by_text("伟人故里·华蓥山·红岩").first.click()
+        summary = _field(page, "简介（中文）")
+        summary.wait_for()
+        summary.fill(summary.input_value() + ADDED_TO_SUMMARY)
+        page.get_by_role("button", name="保存").first.click()
+        _wait_for(lambda: branch in _git(project, "branch", "--list", branch), "a draft branch")
+        page.get_by_text("状态: 草稿").wait_for()
+
+        assert ADDED_TO_SUMMARY not in _git(project, "show", f"main:{path}")         # main unchanged
+        assert ADDED_TO_SUMMARY in _git(project, "show", f"{branch}:{path}")
+        draft = tmp_path / "draft"                   # the check a pull request runs, on the draft
+        _git(project, "worktree", "add", "-q", str(draft), branch)
+        assert not has_errors(pipeline.check(draft).problems)
+        _git(project, "worktree", "remove", "--force", str(draft))
+
+        page.get_by_text("状态: 草稿").click()
+        page.get_by_role("menuitem", name="审核中").click()         # in review: a pull request online
+        page.get_by_text("状态: 审核中").wait_for()
+        page.get_by_text("状态: 审核中").click()
+        page.get_by_role("menuitem", name="就绪").click()           # ready to publish
+        page.get_by_text("状态: 就绪").wait_for()
+        page.get_by_role("button", name="发布").first.click()
+        page.get_by_text("立即发布").click()
+        _wait_for(lambda: ADDED_TO_SUMMARY in _git(project, "show", f"main:{path}"), "published into main")
+        _wait_for(lambda: not _git(project, "branch", "--list", branch), "the draft branch merged and removed")
+        one.screenshot("admin-workflow-published")

@@ -186,7 +186,10 @@ class _Head(HTMLParser):
 
 
 def pages_of(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.html") if p.name == "index.html" and "pagefind" not in p.parts)
+    """The visitors' pages: not Pagefind's, nor the editors' admin (admin/, en/admin/: a tool
+    behind a sign-in, marked noindex, never shared; tests/browser/test_admin.py covers it)."""
+    return sorted(p for p in folder.rglob("*.html") if p.name == "index.html" and "pagefind" not in p.parts
+                  and "admin" not in p.relative_to(folder).parts)
 
 
 def path_of(url: str, base: str) -> str:

@@ -236,7 +236,9 @@ def admin_config(package: PackageSpec, lang: str) -> dict:
         # on 127.0.0.1 only: `make edit` starts decap-server against the working copy
         "local_backend": {"url": f"http://127.0.0.1:{LOCAL_BACKEND_PORT}/api/v1",
                           "allowed_hosts": ["127.0.0.1", "localhost"]},
-        "media_folder": "site_src/assets/uploads",   # required by Decap; no field takes a file
+        # Decap requires a media folder; no field takes a file, the Media tab is hidden (admin.css),
+        # and this folder is never published (an upload there could not reach the site)
+        "media_folder": "build/admin-uploads",
         "collections": [collection(spec, package, lang) for spec in editable(package)],
     }
 

@@ -15,10 +15,14 @@ CODE_ROOT = Path(__file__).resolve().parents[2]
 DECAP_SERVER = CODE_ROOT / "node_modules" / "decap-server" / "dist" / "index.js"
 
 
-def decap_server_command(working_copy: Path, port: int = LOCAL_BACKEND_PORT) -> tuple[list[str], dict[str, str]]:
-    """The command and environment that serve `working_copy` to the admin: file-system mode
-    (saves go straight into the files), bound to 127.0.0.1; decap-server answers only pages
-    served from 127.0.0.1 or localhost (its default CORS origins)."""
+def decap_server_command(working_copy: Path, port: int = LOCAL_BACKEND_PORT,
+                         workflow: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that serve `working_copy` to the admin, bound to 127.0.0.1;
+    decap-server answers only pages served from 127.0.0.1 or localhost (its default CORS
+    origins). Saves go straight into the files, or with `workflow` (the working copy must be a
+    git repository on `main`) each change is a draft on its own branch, cms/<collection>/<id>,
+    merged into main when published: the editorial workflow online, without GitHub."""
     node = shutil.which("node") or "node"
-    return [node, str(DECAP_SERVER)], {"PORT": str(port), "BIND_HOST": "127.0.0.1", "MODE": "fs",
+    return [node, str(DECAP_SERVER)], {"PORT": str(port), "BIND_HOST": "127.0.0.1",
+                                       "MODE": "git" if workflow else "fs",
                                        "GIT_REPO_DIRECTORY": str(working_copy.resolve()), "LOG_LEVEL": "warn"}
