@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, _serve
 from tests.conftest import SHIPPED_AT
@@ -158,20 +159,17 @@ def test_an_editor_creates_a_notice_and_edits_a_route_and_the_built_site_shows_b
     _publish(page)
     notice_file = working_copy / "datasets" / "notices" / f"{NOTICE_ID}.yaml"
     page.wait_for_function("() => !location.hash.endsWith('/new')")
-    deadline = time.monotonic() + 10
-    while not notice_file.is_file() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for(notice_file.is_file, "the notice saved into the working copy")
     one.screenshot("admin-notice-saved")
 
     page.goto(f"{admin_site}admin/?port={backend_port}#/collections/routes")
     page.get_by_text("伟人故里·华蓥山·红岩").first.click()
     summary = _field(page, "简介（中文）")
-    summary.wait_for()
+    expect(summary).to_have_value(route_before["summary_zh"])     # the entry has loaded into the form
     summary.fill(route_before["summary_zh"] + ADDED_TO_SUMMARY)
+    expect(summary).to_have_value(route_before["summary_zh"] + ADDED_TO_SUMMARY)
     _publish(page)
-    deadline = time.monotonic() + 10
-    while ADDED_TO_SUMMARY not in route_file.read_text("utf-8") and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for(lambda: ADDED_TO_SUMMARY in route_file.read_text("utf-8"), "the route saved into the working copy")
     assert one.errors == [] and one.csp_violations == []
     assert one.foreign_requests == []
 
@@ -350,8 +348,10 @@ def test_with_the_editorial_workflow_a_change_is_a_checked_draft_branch_until_it
         page.goto(f"{admin_site}admin/?port={port}#/collections/routes")
         page.get_by_text("伟人故里·华蓥山·红岩").first.click()
         summary = _field(page, "简介（中文）")
-        summary.wait_for()
-        summary.fill(summary.input_value() + ADDED_TO_SUMMARY)
+        before = _text_values(project / path)["summary_zh"]
+        expect(summary).to_have_value(before)
+        summary.fill(before + ADDED_TO_SUMMARY)
+        expect(summary).to_have_value(before + ADDED_TO_SUMMARY)
         page.get_by_role("button", name="保存").first.click()
         _wait_for(lambda: branch in _git(project, "branch", "--list", branch), "a draft branch")
         page.get_by_text("状态: 草稿").wait_for()

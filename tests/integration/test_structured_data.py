@@ -19,6 +19,7 @@ def json_ld(page: Path) -> list[dict]:
 def test_robots_txt_lets_crawlers_in_and_names_the_sitemap(production_site):
     robots = (production_site.folder / "robots.txt").read_text("utf-8")
     assert "User-agent: *" in robots and "Allow: /" in robots
+    assert {"Disallow: /admin/", "Disallow: /en/admin/"} <= set(robots.splitlines())   # the editors' admin
     assert "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots.splitlines()
     assert (production_site.folder / "sitemap.xml").is_file()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 from tourhub.core.page import Page
 from tourhub.model.records import Model, marked
@@ -123,10 +124,12 @@ def share_files(model: Model, base_url: str) -> list[Page]:
 
 
 def robots_txt(base_url: str, demo: bool) -> str:
-    """Crawlers may read everything and find every page in the sitemap. A demo site, made of
-    invented records, asks them to stay out: its notices and counts must not turn up in search
-    results as if they were real."""
+    """Crawlers may read everything but the editors' admin (a tool behind a sign-in) and find
+    every page in the sitemap. A demo site, made of invented records, asks them to stay out: its
+    notices and counts must not turn up in search results as if they were real."""
     if demo:
         return ("# 演示站点：数据为虚构，请勿收录 / Demo site: invented data, not for search engines\n"
                 "User-agent: *\nDisallow: /\n")
-    return f"User-agent: *\nAllow: /\n\nSitemap: {base_url}sitemap.xml\n"
+    root = urlsplit(base_url).path or "/"
+    return (f"User-agent: *\nAllow: /\nDisallow: {root}admin/\nDisallow: {root}en/admin/\n\n"
+            f"Sitemap: {base_url}sitemap.xml\n")
