@@ -148,3 +148,14 @@ def test_the_forms_refuse_what_the_check_refuses():
     assert re.search(source, "https://wlt.sc.gov.cn/") and not re.search(source, "wlt.sc.gov.cn")
     codes = field(fields, "admin_codes")
     assert codes["widget"] == "list" and not re.search(codes["field"]["pattern"][0], "51118")
+
+
+def test_the_admin_page_allows_evaluated_code_for_decap_alone_and_connects_only_where_it_must():
+    from tourhub.site.admin_site import content_policy
+    policy = dict(part.split(" ", 1) for part in content_policy("https://auth.example.org/oauth").split("; "))
+    assert policy["script-src"] == "'self' 'unsafe-eval'"         # Decap compiles its config's schemas
+    assert policy["connect-src"].split() == ["'self'", "https://api.github.com", "http://127.0.0.1:*",
+                                             "http://localhost:*", "https://auth.example.org"]
+    # a sign-in address that is not a plain host name is left out, never written into the page
+    assert content_policy('https://a" onload="x.org/') == content_policy(None)
+    assert content_policy("javascript:alert(1)") == content_policy(None)

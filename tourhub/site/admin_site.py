@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,9 +93,9 @@ def content_policy(auth_url: str | None) -> str:
     JSON Schema into a function (tried without: "Evaluating a string as JavaScript violates the
     following Content Security Policy directive"). Visitors' pages never allow it."""
     connect = ["'self'", "https://api.github.com", "http://127.0.0.1:*", "http://localhost:*"]
-    if auth_url:
-        parts = urlsplit(auth_url)
-        connect.append(f"{parts.scheme}://{parts.netloc}")
+    parts = urlsplit(auth_url or "")
+    if parts.scheme in ("https", "http") and re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]+)?", parts.netloc):
+        connect.append(f"{parts.scheme}://{parts.netloc}")    # only a plain host: nothing can break out
     return "; ".join([
         "default-src 'self'", "script-src 'self' 'unsafe-eval'", "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob: https://avatars.githubusercontent.com",
@@ -112,7 +113,7 @@ def admin_page(lang: str, scripts: dict[str, str] | None, settings: dict,
     loaders = "" if scripts is None else "\n".join(
         f'<script src="{up}{path}"></script>' for path in
         ("assets/js/admin.js", scripts["yaml"], scripts["decap"]))
-    policy = content_policy(auth_url)            # no double quotes in it
+    policy = content_policy(auth_url)            # fixed words and a checked host name: no quotes
     return f"""<!doctype html>
 <html lang="{text['lang']}">
 <head>
