@@ -23,6 +23,7 @@ import yaml
 from tourhub.check.descriptor import PackageSpec, ResourceSpec
 from tourhub.check.problems import RULES
 from tourhub.core.dates import MOMENT_PATTERN
+from tourhub.editors.json_schemas import required_child
 
 OUT_DIR = Path("schemas") / "admin"
 LANGS = ("zh", "en")
@@ -179,7 +180,7 @@ def record_fields(spec: ResourceSpec, package: PackageSpec, lang: str) -> list[d
             continue
         fields = record_fields(child, package, lang)
         widgets.append({"name": child.source.key, "label": label, "widget": "list",
-                        "required": spec.name in ("routes", "route_days"),   # a route needs days, a day stops
+                        "required": required_child(spec, child),
                         "collapsed": child.source.allow_single, "summary": _summary(child),
                         "label_singular": label, "fields": fields})
     return widgets

@@ -80,12 +80,13 @@ def record_schema(spec: ResourceSpec, package: PackageSpec) -> dict:
             properties[child.source.key] = {"type": "array", "items": record_schema(child, package)}
     required = [name for name in spec.required if name not in hidden]
     required += [c.source.key for c in package.children(spec.name) if c.source.key and not c.source.value
-                 and c.source.key not in required and _required_child(spec, c)]
+                 and c.source.key not in required and required_child(spec, c)]
     return {"type": "object", "additionalProperties": False, "properties": properties,
             **({"required": required} if required else {})}
 
 
-def _required_child(parent: ResourceSpec, child: ResourceSpec) -> bool:
+def required_child(parent: ResourceSpec, child: ResourceSpec) -> bool:
+    """Whether a record must hold at least one of `child` (a route its days, a day its stops)."""
     return parent.name in ("routes", "route_days")      # a route needs days, a day needs stops
 
 
