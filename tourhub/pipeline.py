@@ -16,6 +16,7 @@ from tourhub.check.problems import Problem, has_errors
 from tourhub.check.validate import Validated, validate_datasets
 from tourhub.core.files import write_atomically
 from tourhub.core.lock import remove_leftovers, repository_lock
+from tourhub.core.npm import NODE_MODULES
 from tourhub.model.build import build_model
 from tourhub.model.crowd_warnings import with_crowd_warnings
 from tourhub.model.records import Model
@@ -29,7 +30,7 @@ from tourhub.site.mkdocs_build import SiteBuildFailed, discard, index_search, mk
 from tourhub.site.offline import offline_files, write_service_worker
 from tourhub.site.pages import render_pages
 from tourhub.site.share import data_licence, share_files
-from tourhub.site.sql_console import NODE_MODULES, EngineChanged, engine_files
+from tourhub.site.sql_console import EngineChanged, engine_files
 
 
 @dataclass

@@ -9,10 +9,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tourhub.core.npm import NODE_MODULES
 from tourhub.editors.admin_config import LOCAL_BACKEND_PORT
 
-CODE_ROOT = Path(__file__).resolve().parents[2]
-DECAP_SERVER = CODE_ROOT / "node_modules" / "decap-server" / "dist" / "index.js"
+DECAP_SERVER = NODE_MODULES / "decap-server" / "dist" / "index.js"
 
 
 def decap_server_command(working_copy: Path, port: int = LOCAL_BACKEND_PORT,

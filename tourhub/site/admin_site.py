@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from tourhub.check.descriptor import PackageSpec
+from tourhub.core.npm import package_version
 from tourhub.core.page import Page
 from tourhub.editors.admin_config import FORMAT, MOMENT_WIDGET, admin_config, admin_settings
 
@@ -44,18 +45,14 @@ TEXT = {
 }
 
 
-def _version(package_dir: Path) -> str:
-    return str(json.loads((package_dir / "package.json").read_text("utf-8"))["version"])
-
-
-def engine_files(node_modules: Path) -> tuple[dict[str, str], list[Page]] | None:
+def admin_scripts(node_modules: Path) -> tuple[dict[str, str], list[Page]] | None:
     """The scripts' site paths ({"decap": …, "yaml": …}) and the files to publish, or None when
     npm has not installed them. Decap's bundle loads its chunks from beside itself."""
     decap, yaml_dist = node_modules / DECAP_PACKAGE / "dist", node_modules / YAML_PACKAGE / "dist"
     if not (decap / DECAP_SCRIPT).is_file() or not (yaml_dist / YAML_SCRIPT).is_file():
         return None
-    decap_dir = f"admin/decap/{_version(node_modules / DECAP_PACKAGE)}/"
-    yaml_dir = f"admin/js-yaml/{_version(node_modules / YAML_PACKAGE)}/"
+    decap_dir = f"admin/decap/{package_version(node_modules, DECAP_PACKAGE)}/"
+    yaml_dir = f"admin/js-yaml/{package_version(node_modules, YAML_PACKAGE)}/"
     published = [path for path in sorted(decap.iterdir())
                  if path.is_file() and (path.name.endswith("decap-cms.js") or path.suffix == ".wasm"
                                         or path.name == "decap-cms.js.LICENSE.txt")]
@@ -138,8 +135,8 @@ def admin_files(package: PackageSpec, node_modules: Path, base_url: str) -> list
     """The admin's pages, configurations and scripts; none in a demo build."""
     if package.overlay is not None:
         return []
-    engine = engine_files(node_modules)
-    scripts, files = engine if engine else (None, [])
+    found = admin_scripts(node_modules)
+    scripts, files = found if found else (None, [])
     settings = admin_settings(package) | {"format": FORMAT, "moment_widget": MOMENT_WIDGET,
                                           "repository": repository()}
     pages = []

@@ -23,16 +23,14 @@ the ready queries compute it as the instant plus 8 hours in microseconds:
 from __future__ import annotations
 
 import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from tourhub.core.files import write_atomically
+from tourhub.core.npm import NODE_MODULES, package_version
 from tourhub.core.page import Page
 from tourhub.site.i18n import STRINGS
 
-CODE_ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = CODE_ROOT / "node_modules"
 ENGINE_PACKAGE = "@duckdb/duckdb-wasm"
 ARROW_PACKAGE = "apache-arrow"
 ENGINE_DIR = "assets/duckdb"             # + /<version>/ in the site
@@ -82,7 +80,7 @@ def engine_files(node_modules: Path = NODE_MODULES, cache: Path | None = None) -
     arrow = node_modules / ARROW_PACKAGE / ARROW_SCRIPT
     if not dist.is_dir() or not arrow.is_file():
         return None
-    version = json.loads((node_modules / ENGINE_PACKAGE / "package.json").read_text("utf-8"))["version"]
+    version = package_version(node_modules, ENGINE_PACKAGE)
     base = f"{ENGINE_DIR}/{version}/"
     missing = [name for name in ENGINE_FILES + (MODULE,) if not (dist / name).is_file()]
     if missing:
