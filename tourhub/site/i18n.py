@@ -363,7 +363,7 @@ STRINGS: dict[str, dict[str, str]] = {
                             "en": "To try it on your own computer, without GitHub: run make edit in the project folder and open http://127.0.0.1:8000/en/admin/. Saving writes straight into the files in datasets/ and the preview site is rebuilt; review the change with git diff, then commit."},
     "guide_browser_style": {"zh": "表单写出的文件与手写文件风格相同（代码加引号，不用锚点），严格加载器可以读取。文件开头的注释会保留，文件中间的注释不会保留。",
                             "en": "The forms write files in the repository's style (codes quoted, no anchors), which the strict loader reads. A file's leading comment is kept; comments further down are not."},
-    "guide_shot_list": {"zh": "编辑后台：左侧是数据集，右侧是安全提示列表", "en": "The admin: datasets on the left, the safety notices on the right"},
+    "guide_shot_collections": {"zh": "编辑后台：左侧是数据集，右侧是安全提示列表", "en": "The admin: datasets on the left, the safety notices on the right"},
     "guide_shot_route": {"zh": "编辑一条线路：核实日期、核实人，下面是行程日和站点", "en": "Editing a route: checked on, checked by, then its days and stops"},
     "guide_shot_invalid": {"zh": "通不过检查的表单不能保存：失效时间早于生效时间，必填项为空", "en": "A form that fails its checks cannot be saved: expires before effective, required fields empty"},
     "guide_files": {"zh": "直接编辑 YAML 文件", "en": "Edit the YAML files"},

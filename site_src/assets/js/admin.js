@@ -11,7 +11,6 @@
   "use strict";
   window.CMS_MANUAL_INIT = true;
 
-  var settings = {};
   var oneOrList = {};
   var plainDates = {};
   var RECORDS = "records";
@@ -21,9 +20,7 @@
 
   function leadingComment(text) {
     var lines = text.split("\n"), kept = [];
-    for (var i = 0; i < lines.length && /^\s*(#.*)?$/.test(lines[i]) && lines[i].trim() !== ""; i++) {
-      kept.push(lines[i]);
-    }
+    for (var i = 0; i < lines.length && /^\s*#/.test(lines[i]); i++) kept.push(lines[i]);
     return kept.length ? kept.join("\n") + "\n" : "";
   }
 
@@ -204,12 +201,17 @@
     return local && port && /^[0-9]{2,5}$/.test(port) ? port : null;
   }
 
+  // what the format needs to know of the schemas (tourhub/editors/admin_config.py admin_settings)
+  function configure(given) {
+    (given.one_or_list || []).forEach(function (key) { oneOrList[key] = true; });
+    (given.plain_dates || []).forEach(function (key) { plainDates[key] = true; });
+    RECORDS = given.records || RECORDS;
+  }
+
   function start() {
     var element = document.getElementById("hub-admin-settings");
-    settings = element ? JSON.parse(element.textContent) : {};
-    (settings.one_or_list || []).forEach(function (key) { oneOrList[key] = true; });
-    (settings.plain_dates || []).forEach(function (key) { plainDates[key] = true; });
-    RECORDS = settings.records || RECORDS;
+    var settings = element ? JSON.parse(element.textContent) : {};
+    configure(settings);
     var local = /^(127\.0\.0\.1|localhost)$/.test(window.location.hostname);
     if (!window.CMS || !window.jsyaml || (!local && !settings.repository)) {
       document.getElementById("hub-admin-missing").hidden = false;
@@ -232,11 +234,7 @@
   }
 
   // exposed for the tests, which run the same functions on the shipped files
-  window.hubAdminFormat = { fromFile: fromFile, toFile: toFile, momentOf: momentOf,
-    configure: function (given) {
-      (given.one_or_list || []).forEach(function (key) { oneOrList[key] = true; });
-      (given.plain_dates || []).forEach(function (key) { plainDates[key] = true; });
-    } };
+  window.hubAdminFormat = { fromFile: fromFile, toFile: toFile, configure: configure };
 
   document.addEventListener("DOMContentLoaded", start);
 })();
