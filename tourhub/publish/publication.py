@@ -16,7 +16,7 @@ from datetime import datetime
 from tourhub.core.colour import text_colour_on
 from tourhub.core.page import Page
 from tourhub.model.quality import quality_json
-from tourhub.model.records import DEMO_MARK, Model, marked
+from tourhub.model.records import Model, marked
 from tourhub.publish import cap, dcat
 from tourhub.publish.atom import AtomEntry, atom_feed
 from tourhub.publish.compact import compact_cache
@@ -153,8 +153,7 @@ def schema_org_dataset(info: dcat.DatasetInfo, demo: bool) -> dict:
     """The dataset as schema.org reads it. In a demo build invented records are laid over the
     real ones, so its name says so first, as an invented notice's does."""
     doc = dcat.schema_org_dataset(info, LICENCE_URL)
-    if demo:
-        doc["name"] = DEMO_MARK.zh + DEMO_MARK.en + doc["name"]
+    doc["name"] = marked(marked(doc["name"], demo, "en"), demo, "zh")     # the name is bilingual
     return doc
 
 
