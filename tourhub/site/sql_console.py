@@ -190,29 +190,30 @@ ORDER BY month, "window"
 
 
 # What each ready query answers, in each language of the site: the comment lines the page puts
-# above the query's text.
-READY_QUERY_NOTES: dict[str, dict[str, str]] = {
+# above the query's text, one line per sentence (the query box wraps them on a phone).
+READY_QUERY_NOTES: dict[str, dict[str, tuple[str, ...]]] = {
     "busiest_hour": {
-        "zh": """各景区最近 30 天（以数据中最新的读数为准）一天中最繁忙的时段，按北京时间计（UTC+8，
-无夏令时：时刻加 8 小时，无需时区扩展）。
-"instant"（瞬时）读数：该时段的平均在园人数；"daily"（当日累计）读数：该时段平均新到游客数
-（本次读数减去当天上一次读数）。""",
-        "en": """Busiest hour of the day per area over the last 30 days of data, in China time (UTC+8,
-no daylight saving: the instant plus 8 hours, no time-zone extension needed).
-"instant" readings: the mean number present; "daily" (cumulative) readings: the mean
-number of arrivals in that hour (the reading minus the day's previous one).""",
+        "zh": ("各景区最近 30 天（以数据中最新的读数为准）一天中最繁忙的时段，按北京时间计"
+               "（UTC+8，无夏令时：时刻加 8 小时，无需时区扩展）。",
+               '"instant"（瞬时）读数：该时段的平均在园人数；"daily"（当日累计）读数：该时段平均新到游客数'
+               "（本次读数减去当天上一次读数）。"),
+        "en": ("Busiest hour of the day per area over the last 30 days of data, in China time (UTC+8, "
+               "no daylight saving: the instant plus 8 hours, no time-zone extension needed).",
+               '"instant" readings: the mean number present; "daily" (cumulative) readings: the mean '
+               "number of arrivals in that hour (the reading minus the day's previous one)."),
     },
     "orange_days": {
-        "zh": """景区有读数达到或超过橙色预警的日子（北京时间）：核定最大承载量的 90 %
-（LB/T 068-2017，datasets/warning_schemes.yaml）。当日累计（daily）读数对照日最大承载量，
-瞬时（instant）读数对照瞬时最大承载量。""",
-        "en": """Days (China time) on which an area had any reading at or above orange: 90 % of its
-approved maximum (LB/T 068-2017, datasets/warning_schemes.yaml). Daily (cumulative) readings
-are held against the daily maximum, instant readings against the maximum at one time.""",
+        "zh": ("景区有读数达到或超过橙色预警的日子（北京时间）：核定最大承载量的 90 %"
+               "（LB/T 068-2017，datasets/warning_schemes.yaml）。",
+               "当日累计（daily）读数对照日最大承载量，瞬时（instant）读数对照瞬时最大承载量。"),
+        "en": ("Days (China time) on which an area had any reading at or above orange: 90 % of its "
+               "approved maximum (LB/T 068-2017, datasets/warning_schemes.yaml).",
+               "Daily (cumulative) readings are held against the daily maximum, instant readings "
+               "against the maximum at one time."),
     },
     "rows_per_month": {
-        "zh": "每月（北京时间）每种读数（window）的条数。",
-        "en": "Readings per month (China time) and window.",
+        "zh": ("每月（北京时间）每种读数（window）的条数。",),
+        "en": ("Readings per month (China time) and window.",),
     },
 }
 
@@ -220,7 +221,7 @@ are held against the daily maximum, instant readings against the maximum at one 
 def ready_query(name: str, lang: str) -> str:
     """The ready query as the page shows it: what it answers, as SQL comments in `lang`, then the
     one SQL text."""
-    comments = "".join(f"-- {line}\n" for line in READY_QUERY_NOTES[name][lang].splitlines())
+    comments = "".join(f"-- {sentence}\n" for sentence in READY_QUERY_NOTES[name][lang])
     return comments + READY_QUERIES[name]
 
 def sql_list(names: list[str]) -> str:
